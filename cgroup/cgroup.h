@@ -1,0 +1,93 @@
+/* cgroups: one cgroup per service for tracking, killing, limits and stats.
+ *
+ * Layouts (detected with statfs on <root> and <root>/unified):
+ *   v2      — everything in the unified hierarchy;
+ *   hybrid  — the v2 hierarchy (<root>/unified) tracks and kills, the v1
+ *             controllers (<root>/memory, /cpu, /pids, /blkio) enforce limits;
+ *   v1      — v1 controllers only (tracking through the pids or name=systemd
+ *             hierarchy);
+ *   none    — no usable cgroup: the supervisor falls back to process groups.
+ *
+ * The tree: <hierarchy>/<base>/supervisor holds sysg itself (system mode), and
+ * <hierarchy>/<base>/<unit> one service each. In user mode <base> is below the
+ * cgroup sysg was started in, if it is writable (delegated).
+ *
+ * Everything that can fail returns 0 or -errno; `why` (when non-NULL) receives
+ * a malloc'd one-line reason for the user, naming the limit or file involved.
+ * The child half (cg_child_attach) is async-signal-safe: no malloc, no stdio.
+ */
+#ifndef SYSG_CGROUP_H
+#define SYSG_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config/config.h"
+
+enum cg_layout { CG_LAYOUT_NONE, CG_LAYOUT_V1, CG_LAYOUT_HYBRID, CG_LAYOUT_V2 };
+extern const char *const cg_layout_names[4];
+
+struct cg_manager_opts {
+	const char *fs_root;   /* "/sys/fs/cgroup"; a temp dir in unit tests */
+	const char *base;      /* "sysg", or "sysg-<hash>" for a non-default runtime dir */
+	bool system_mode;      /* move sysg itself to <base>/supervisor */
+	bool move_self;        /* false in unit tests */
+};
+
+struct cg_manager;
+struct cg_unit;
+
+/* Never fails hard: with no usable cgroup the manager reports tracking off. */
+struct cg_manager *cg_manager_new(const struct cg_manager_opts *opts, char **why);
+void cg_manager_free(struct cg_manager *m);
+enum cg_layout cg_manager_layout(const struct cg_manager *m);
+/* Whether every service gets a cgroup (tracking and kill); false = process groups only. */
+bool cg_manager_tracking(const struct cg_manager *m);
+/* One line per feature for `sysg isolation check`: "✓ cgroup v2 (unified) tracking" / "✗ ... reason". */
+void cg_manager_report(const struct cg_manager *m, void (*line)(bool ok, const char *what,
+							     const char *why, void *arg),
+		       void *arg);
+
+/* Leftover service cgroups of an earlier run of this supervisor (after a crash). */
+int cg_manager_scan(struct cg_manager *m, void (*found)(const char *unit, void *arg), void *arg);
+
+/* Create (or reuse) the service's cgroup and apply its limits. A limit the host
+ * cannot enforce is an error (-EOPNOTSUPP) naming it in *why: fail closed. */
+int cg_unit_open(struct cg_manager *m, const char *unit, const struct cgroup_limits *lim,
+		 struct cg_unit **out, char **why);
+void cg_unit_free(struct cg_unit *u);   /* closes fds; does not remove the cgroup */
+int cg_unit_remove(struct cg_unit *u);  /* rmdir every hierarchy's dir once empty */
+
+/* What the child needs to be in its cgroup before exec. */
+struct cg_child {
+	int clone_fd;      /* for clone3(CLONE_INTO_CGROUP), or -1 */
+	int procs_fds[6];  /* cgroup.procs files the child writes its pid into, -1 terminated */
+};
+void cg_unit_child(const struct cg_unit *u, struct cg_child *c);
+int cg_child_attach(const struct cg_child *c); /* child side; async-signal-safe */
+
+/* Signals every process in the cgroup (SIGKILL uses cgroup.kill when the kernel has it). */
+int cg_unit_kill(struct cg_unit *u, int sig);
+bool cg_unit_populated(struct cg_unit *u);
+int cg_unit_pids(struct cg_unit *u, pid_t **pids, size_t *n);
+bool cg_unit_contains(struct cg_unit *u, pid_t pid);
+
+/* An fd that becomes readable when the cgroup empties or an OOM kill happens
+ * (inotify on cgroup.events/memory.events for v2, eventfd on memory.oom_control
+ * for v1), or -1. After it fires, call cg_unit_events(). */
+int cg_unit_event_fd(struct cg_unit *u);
+struct cg_events {
+	bool populated;
+	uint64_t oom_kills;  /* total so far */
+};
+int cg_unit_events(struct cg_unit *u, struct cg_events *ev);
+
+struct cg_stats {
+	uint64_t memory_current, memory_peak; /* bytes; UINT64_MAX if unknown */
+	uint64_t cpu_usec;                    /* user + system */
+	uint64_t pids_current;
+};
+int cg_unit_stats(struct cg_unit *u, struct cg_stats *st);
+
+#endif
