@@ -1,0 +1,50 @@
+/* Service output: the supervisor owns one FIFO per service (stdout and stderr
+ * both write to it, so their order is kept), created when the service is
+ * first started and kept across restarts and across a supervisor restart, so
+ * nothing a service writes while it restarts is lost. One event loop reads
+ * every FIFO; sinks are the log file (rotated, optional RFC 3339 stamps), the
+ * terminal in the foreground ("svc | line"), stdout as PID 1, or nothing.
+ * A full disk or a slow terminal never blocks the loop: bytes that cannot be
+ * written are counted and reported. */
+#ifndef SYSG_LOGS_H
+#define SYSG_LOGS_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+
+struct logs_opts {
+	const char *log_dir;   /* <service>.log files */
+	const char *fifo_dir;  /* the runtime dir: <unit>.log.pipe */
+	bool echo;             /* foreground: copy lines to stdout as "svc | line" */
+	bool pid1;             /* unset sinks mean stdout, not file */
+	bool color;
+};
+
+int logs_init(struct ev_loop *loop, const struct logs_opts *opts, const char **what);
+void logs_shutdown(void);
+/* Longest service name, so echoed prefixes line up. */
+void logs_set_name_width(size_t width);
+
+struct svc_log;
+
+/* Creates (or reopens, after a supervisor restart) the service's FIFO. */
+struct svc_log *svc_log_open(const char *unit, const char *name, const struct logs_def *def,
+			     char **why);
+/* The fd the child gets as stdout and stderr. */
+int svc_log_child_fd(const struct svc_log *l);
+/* Applies a changed logs: block (reload). */
+void svc_log_configure(struct svc_log *l, const struct logs_def *def);
+/* Reads whatever is in the pipe now and flushes a pending partial line
+ * (called when the service's process exits). */
+void svc_log_drain(struct svc_log *l);
+/* Writes a line of sysg's own about the service into its log ("exited with code 1"). */
+void svc_log_note(struct svc_log *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+uint64_t svc_log_dropped(const struct svc_log *l);
+const char *svc_log_path(const struct svc_log *l); /* the log file, or NULL */
+/* Closes everything; with remove, also deletes the FIFO (service gone for good). */
+void svc_log_close(struct svc_log *l, bool remove);
+
+#endif
