@@ -101,9 +101,10 @@ struct probe {
 	enum probe_kind kind;
 	char *target;        /* tcp: "host:port"; http: URL; log: regex (validated with regcomp) */
 	struct cmd exec;     /* PROBE_EXEC */
-	sysg_usec_t timeout;  /* ready: total budget (default 90s); health: per attempt */
-	sysg_usec_t interval; /* default 1s */
+	sysg_usec_t timeout;  /* ready: total budget (default 90s); health: per attempt (5s) */
+	sysg_usec_t interval; /* ready: default 1s; health: default 10s */
 	unsigned retries;     /* health_check: consecutive failures before restart (default 3) */
+	sysg_usec_t attempt_timeout; /* ready: cap on one attempt; 0 = the interval */
 };
 
 struct hook {
@@ -226,15 +227,25 @@ enum env_inherit { INHERIT_DEFAULT, INHERIT_NONE, INHERIT_ALL, INHERIT_LIST };
 
 struct svc_env {
 	struct kv *vars;       /* env files first (in order), then vars; later wins; expanded */
-	size_t nvars;
-	struct strv files;     /* absolute paths, re-read at every start */
+	size_t nvars;          /* sorted by key */
+	struct kv *yaml_vars;  /* only the vars written in the file (every level merged,
+				* expanded, sorted): applied over the re-read files at start */
+	size_t nyaml_vars;
+	struct strv files;     /* absolute paths, top level first, re-read at every start;
+				* one that did not exist at load is in here too (a warning) */
 	enum env_inherit inherit; /* INHERIT_DEFAULT: all in user mode, none in system mode */
 	struct strv inherit_names;
-	struct strv strip;
+	struct strv strip;     /* every level's, merged */
+	bool clear_session_vars; /* default true: strip sysg_session_env_vars (unless in vars) */
 };
 
-enum secret_source { SECRET_FILE, SECRET_ENV, SECRET_VALUE };
-enum secret_delivery { DELIVER_ENV, DELIVER_FILE };
+/* Variables describing the login session of whoever started sysg
+ * (SSH_AUTH_SOCK, DBUS_SESSION_BUS_ADDRESS, XDG_SESSION_ID, ...): never
+ * inherited when clear_session_vars is on. NULL-terminated. */
+extern const char *const sysg_session_env_vars[];
+
+enum secret_source { SECRET_FILE, SECRET_ENV, SECRET_VALUE, SECRET__COUNT };
+enum secret_delivery { DELIVER_ENV, DELIVER_FILE, DELIVER__COUNT };
 
 struct secret_def {
 	char *name;       /* env var name, or file name under $CREDENTIALS_DIRECTORY */
@@ -303,6 +314,7 @@ struct net_def {
 struct svc_config {
 	char *name;       /* what users type: "api", or "shop/api" in a projects: file */
 	char *project;    /* "shop", or NULL */
+	char *project_name; /* its display name (default: the id), or NULL */
 	char *unit;       /* file-system-safe: "api" or "shop@api" (log, cgroup and state names) */
 	unsigned line, col; /* where the service's mapping starts */
 
@@ -413,5 +425,24 @@ extern const char *const protect_system_names[PROTECT_SYSTEM__COUNT];
 extern const char *const protect_home_names[PROTECT_HOME__COUNT];
 extern const char *const log_sink_names[LOG_SINK__COUNT];
 extern const char *const net_mode_names[NET__COUNT];
+extern const char *const secret_source_names[SECRET__COUNT];
+extern const char *const secret_delivery_names[DELIVER__COUNT];
+
+/* ---- env files (config/envfile.c) ----------------------------------------------
+ * `KEY=VALUE` lines, `export KEY=VALUE`, '...' literal, "..." with \n \t \\ \"
+ * \$ escapes (may span lines), # comments and blank lines. Values are not
+ * ${VAR}-expanded. The supervisor re-reads a service's files at each start. */
+struct envfile {
+	struct kv *v; /* in file order; a later duplicate wins when applied */
+	size_t n;
+};
+#define SYSG_MAX_ENVFILE_BYTES (1u << 20)
+/* 0, or -1 with every problem in d as "name:line:col". out holds what parsed. */
+int envfile_parse(const char *name, const char *buf, size_t len, struct envfile *out,
+		  struct sysg_diags *d);
+/* Reads and parses path: 0; -errno when it cannot be read (nothing added to d);
+ * -EINVAL when it has errors (in d). */
+int envfile_read(const char *path, struct envfile *out, struct sysg_diags *d);
+void envfile_free(struct envfile *e);
 
 #endif

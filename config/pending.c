@@ -1,0 +1,37 @@
+/* Features the service file accepts and checks fully, but that the rest of
+ * sysg cannot run yet. Using one is an error naming it, never a silent no-op.
+ * When a feature lands, delete its line here (and its "not supported yet"
+ * note in docs/config.md). */
+#include <string.h>
+
+#include "config/internal.h"
+
+static const struct pending {
+	enum pending_scope scope;
+	const char *path;    /* relative to the service, or from the top */
+	const char *feature; /* as named in the error */
+} pending[] = {
+	{PENDING_SERVICE, "sockets", "socket activation (sockets)"},
+	{PENDING_SERVICE, "ready", "readiness probes (ready)"},
+	{PENDING_SERVICE, "deployment.health_check", "deployment.health_check (a readiness probe)"},
+	{PENDING_SERVICE, "health_check", "liveness probes (health_check)"},
+	{PENDING_SERVICE, "watchdog", "watchdog"},
+	{PENDING_SERVICE, "hooks", "hooks"},
+	{PENDING_SERVICE, "cron", "cron scheduling"},
+	{PENDING_SERVICE, "skip", "skip"},
+	{PENDING_SERVICE, "isolation", "isolation"},
+	{PENDING_SERVICE, "capabilities", "capabilities"},
+	{PENDING_SERVICE, "limits.cgroup", "cgroup limits (limits.cgroup)"},
+	{PENDING_SERVICE, "kill_mode", "kill_mode"},
+	{PENDING_SERVICE, "secrets", "secrets"},
+	{PENDING_SERVICE, "network", "service networking (network)"},
+	{PENDING_TOP, "networks", "networks"},
+};
+
+const char *pending_feature(enum pending_scope scope, const char *relpath)
+{
+	for (size_t i = 0; i < CFG_ARRAY_SIZE(pending); i++)
+		if (pending[i].scope == scope && !strcmp(pending[i].path, relpath))
+			return pending[i].feature;
+	return NULL;
+}
