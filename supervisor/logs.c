@@ -231,26 +231,15 @@ static void file_account(struct svc_log *l, size_t want, ssize_t wrote)
 	}
 }
 
-/* Streams a chunk into the file; with timestamps, each line start gets one. */
-static void file_write(struct svc_log *l, const char *buf, size_t len, const char *ts)
+/* Appends bytes to the open file; with timestamps, each line start gets one. */
+static void file_emit(struct svc_log *l, const char *buf, size_t len, const char *ts)
 {
 	struct iovec iov[512];
 	size_t tslen = ts ? strlen(ts) : 0;
 
-	if (l->file_fd < 0 && file_open(l) < 0) {
-		file_account(l, len, -1);
-		return;
-	}
-	if (l->def.max_bytes && l->file_size && l->file_size + len > l->def.max_bytes)
-		file_rotate(l);
-	if (l->file_fd < 0) {
-		file_account(l, len, -1);
-		return;
-	}
 	if (!ts) {
 		file_account(l, len, write(l->file_fd, buf, len));
-		if (len)
-			l->at_line_start = buf[len - 1] == '\n';
+		l->at_line_start = buf[len - 1] == '\n';
 		return;
 	}
 	while (len) {
@@ -269,6 +258,36 @@ static void file_write(struct svc_log *l, const char *buf, size_t len, const cha
 			len -= seg;
 		}
 		file_account(l, want, writev(l->file_fd, iov, niov));
+	}
+}
+
+/* Streams a chunk into the file, rotating at line boundaries so that no file
+ * grows past max_bytes (a single longer line is cut). */
+static void file_write(struct svc_log *l, const char *buf, size_t len, const char *ts)
+{
+	while (len) {
+		size_t n = len;
+
+		if (l->file_fd < 0 && file_open(l) < 0) {
+			file_account(l, len, -1);
+			return;
+		}
+		if (l->def.max_bytes && l->file_size + len > l->def.max_bytes) {
+			size_t room = l->file_size < l->def.max_bytes ? l->def.max_bytes - l->file_size : 0;
+			const char *nl = room ? memrchr(buf, '\n', room) : NULL;
+			if (nl)
+				n = nl - buf + 1;
+			else if (l->file_size == 0)
+				n = room ? room : len;
+			else
+				n = 0;
+		}
+		if (n)
+			file_emit(l, buf, n, ts);
+		buf += n;
+		len -= n;
+		if (len)
+			file_rotate(l);
 	}
 }
 

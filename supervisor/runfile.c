@@ -11,22 +11,67 @@
 
 #include "supervisor/util.h"
 
-unsigned long long proc_starttime(pid_t pid)
+struct proc_stat {
+	char state;
+	int ppid, pgrp, session;
+	unsigned long long starttime;
+};
+
+static int proc_stat_read(pid_t pid, struct proc_stat *st)
 {
-	char path[64], *buf = NULL, *p;
-	size_t len;
-	unsigned long long start = 0;
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_file(path, 4096, &buf, &len) < 0)
-		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
 	/* The command name may hold spaces and parentheses: fields start after the last ')'. */
 	p = strrchr(buf, ')');
-	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-			       "%*d %*d %*d %*d %llu", &start) != 1)
-		start = 0;
-	free(buf);
-	return start;
+	if (!p || sscanf(p + 2, "%c %d %d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+				"%*d %*d %*d %*d %llu", &st->state, &st->ppid, &st->pgrp,
+			 &st->session, &st->starttime) != 5)
+		return -EIO;
+	return 0;
+}
+
+unsigned long long proc_starttime(pid_t pid)
+{
+	struct proc_stat st;
+	return proc_stat_read(pid, &st) < 0 ? 0 : st.starttime;
+}
+
+pid_t proc_ppid(pid_t pid)
+{
+	struct proc_stat st;
+	return proc_stat_read(pid, &st) < 0 ? 0 : st.ppid;
+}
+
+pid_t proc_oldest_in_session(pid_t sid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	unsigned long long best_start = 0;
+	pid_t best = 0;
+
+	while (d && (de = readdir(d))) {
+		struct proc_stat st;
+		pid_t pid = atoi(de->d_name);
+		if (pid <= 0 || proc_stat_read(pid, &st) < 0 || st.session != sid || st.state == 'Z')
+			continue;
+		if (!best || st.starttime < best_start) {
+			best = pid;
+			best_start = st.starttime;
+		}
+	}
+	if (d)
+		closedir(d);
+	return best;
 }
 
 void runfile_write(int dirfd, const char *unit, pid_t pid)
@@ -87,7 +132,7 @@ size_t runfile_scan(int dirfd, struct runfile_entry **out)
 			continue;
 		}
 		*out = xreallocarray(*out, n + 1, sizeof(**out));
-		snprintf((*out)[n].unit, sizeof((*out)[n].unit), "%s", de->d_name);
+		strfmt((*out)[n].unit, sizeof((*out)[n].unit), "%s", de->d_name);
 		(*out)[n].pid = pid;
 		(*out)[n].pidfd = pidfd;
 		n++;

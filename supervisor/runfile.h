@@ -19,5 +19,8 @@ void runfile_remove(int dirfd, const char *unit);
 size_t runfile_scan(int dirfd, struct runfile_entry **out);
 /* Field 22 of /proc/PID/stat (clock ticks since boot), 0 if gone. */
 unsigned long long proc_starttime(pid_t pid);
+pid_t proc_ppid(pid_t pid);
+/* The longest-running process in session sid (not a zombie), or 0. */
+pid_t proc_oldest_in_session(pid_t sid);
 
 #endif

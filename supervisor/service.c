@@ -264,6 +264,11 @@ static void a_exit(struct service *s)
 {
 	record_exit(s);
 	s->pid = 0;
+	if (s->ops->alive(s) && exit_clean(s) && (s->pid = s->ops->follow_main(s)) > 0) {
+		log_info("service %s: main process exited 0, following pid %d", s->cfg->name, s->pid);
+		s->last_exit.valid = false; /* the service did not end */
+		return;
+	}
 	if (s->ops->alive(s)) {
 		/* Other processes of the service outlive the main one: they go too
 		 * before anything restarts, so there is never a duplicate. */

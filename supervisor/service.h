@@ -72,6 +72,9 @@ struct sys_ops {
 	int64_t (*now)(void); /* monotonic µs */
 	/* Whether any process of the service is still alive (group or cgroup). */
 	bool (*alive)(struct service *s);
+	/* The main process exited cleanly but others live on (a daemon that
+	 * forked): make the oldest survivor the main process. Its pid, or 0. */
+	pid_t (*follow_main)(struct service *s);
 	/* Something about s changed: re-evaluate dependents, persist state. */
 	void (*changed)(struct service *s);
 };

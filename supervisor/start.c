@@ -150,9 +150,9 @@ int cmd_start(struct cli *c)
 	if (logs_init(ev_default_loop(EVFLAG_NOSIGMASK), &lo, &what) < 0)
 		fatal("%s", what);
 	sup_init(&sup, cfg, &paths, !c->daemonize);
+	sup_want(&sup, c->service, true);
 	if (settle[1] >= 0)
 		sup_report_settled(&sup, settle[1]);
-	sup_want(&sup, c->service, true);
 	r = sup_run(&sup);
 	sup_free(&sup);
 	logs_shutdown();

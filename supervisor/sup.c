@@ -89,6 +89,32 @@ static bool op_alive(struct service *svc)
 static void report_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void pidfd_cb(struct ev_loop *loop, ev_io *w, int revents);
 
+/* Track a process that became the service's main one without being spawned
+ * by us just now (a daemon's child, or adopted from an earlier supervisor). */
+static void track_main(struct service *svc, pid_t pid, int pidfd)
+{
+	svc->pid = pid;
+	svc->pidfd = pidfd;
+	if (proc_ppid(pid) == getpid()) {
+		pidmap_put(pid, svc->index); /* our child (we are its subreaper): waitpid tells */
+	} else {
+		ev_io_init(&svc->pidfd_w, pidfd_cb, pidfd, EV_READ);
+		ev_io_start(S->loop, &svc->pidfd_w);
+	}
+}
+
+static pid_t op_follow_main(struct service *svc)
+{
+	pid_t pid = proc_oldest_in_session(svc->pgid);
+	int pidfd = pid > 0 ? syscall(SYS_pidfd_open, pid, 0) : -1;
+
+	if (pidfd < 0)
+		return 0;
+	track_main(svc, pid, pidfd);
+	runfile_write(S->run_dirfd, svc->cfg->unit, pid);
+	return pid;
+}
+
 static void build_ctx(struct service *svc, struct plan_ctx *ctx)
 {
 	*ctx = (struct plan_ctx){
@@ -131,7 +157,7 @@ static void enqueue(size_t i)
 	if (S->queued[i])
 		return;
 	S->queued[i] = true;
-	S->queue[S->nqueue++] = i;
+	S->queue[(S->qhead + S->nqueue++) % S->nsvcs] = i;
 }
 
 static void settle_check(void);
@@ -161,6 +187,7 @@ static const struct sys_ops real_ops = {
 	.timer = op_timer,
 	.now = op_now,
 	.alive = op_alive,
+	.follow_main = op_follow_main,
 	.changed = op_changed,
 };
 
@@ -254,12 +281,13 @@ static void run_queue(void)
 	if (S->in_reconcile)
 		return;
 	S->in_reconcile = true;
-	for (size_t i = 0; i < S->nqueue; i++) {
-		size_t idx = S->queue[i];
+	while (S->nqueue) {
+		size_t idx = S->queue[S->qhead];
+		S->qhead = (S->qhead + 1) % S->nsvcs;
+		S->nqueue--;
 		S->queued[idx] = false;
 		reconcile_one(&S->svcs[idx]);
 	}
-	S->nqueue = 0;
 	S->in_reconcile = false;
 	settle_check();
 	if (S->stopping_all) {
@@ -504,16 +532,14 @@ static void adopt_leftovers(struct sup *s)
 			continue;
 		}
 		struct service *svc = &s->svcs[c - s->cfg->svcs];
-		svc->pid = svc->pgid = e[i].pid;
-		svc->pidfd = e[i].pidfd;
+		svc->pgid = getpgid(e[i].pid);
+		track_main(svc, e[i].pid, e[i].pidfd);
 		svc->adopted = true;
 		svc->exec_ok = true;
 		svc->want = WANT_UP;
 		svc->start_mono = now_mono_usec();
 		svc->start_real = now_real_usec();
 		svc->state = SVC_RUNNING;
-		ev_io_init(&svc->pidfd_w, pidfd_cb, svc->pidfd, EV_READ);
-		ev_io_start(s->loop, &svc->pidfd_w);
 		log_info("service %s: adopted pid %d from an earlier supervisor", c->name, svc->pid);
 	}
 	free(e);

@@ -33,8 +33,8 @@ struct sup {
 	ev_signal sig_w[4];
 	int settle_fd;         /* --daemonize: where to report that the stack settled */
 
-	size_t *queue;         /* services to reconcile */
-	size_t nqueue;
+	size_t *queue;         /* ring of services to reconcile; each at most once */
+	size_t qhead, nqueue;
 	bool *queued;
 	bool in_reconcile;
 

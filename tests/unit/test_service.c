@@ -18,6 +18,7 @@ static struct fake {
 	sysg_usec_t timer; /* last armed, -1 = disarmed */
 	int64_t now;
 	bool alive;
+	pid_t follow;
 	int changes;
 } F;
 
@@ -43,8 +44,10 @@ static void f_timer(struct service *s, sysg_usec_t after) { (void)s; F.timer = a
 static int64_t f_now(void) { return F.now; }
 static bool f_alive(struct service *s) { return s->pid > 0 || F.alive; }
 static void f_changed(struct service *s) { (void)s; F.changes++; }
+static pid_t f_follow(struct service *s) { (void)s; return F.follow; }
 
-static const struct sys_ops fake_ops = {f_spawn, f_signal, f_timer, f_now, f_alive, f_changed};
+static const struct sys_ops fake_ops = {f_spawn, f_signal, f_timer, f_now, f_alive, f_follow,
+					f_changed};
 
 static struct svc_config cfg;
 static struct service svc;
@@ -287,6 +290,21 @@ static void test_exit_with_survivors_stops_them_first(void **state)
 	assert_string_equal(svc.last_exit.reason, "exited with code 1");
 }
 
+static void test_forking_daemon_followed(void **state)
+{
+	(void)state;
+	bring_up();
+	F.alive = true;
+	F.follow = 4242;
+	exit_with(W_EXITCODE(0, 0), USEC_PER_SEC);
+	assert_int_equal(svc.state, SVC_RUNNING);
+	assert_int_equal(svc.pid, 4242);
+	assert_false(svc.last_exit.valid);
+	F.alive = false;
+	exit_with(W_EXITCODE(1, 0), USEC_PER_SEC);
+	assert_int_equal(svc.state, SVC_BACKOFF);
+}
+
 static void test_dependency_stop_waits(void **state)
 {
 	(void)state;
@@ -350,6 +368,7 @@ int main(void)
 		T(test_exec_failure),
 		T(test_plan_failure),
 		T(test_exit_with_survivors_stops_them_first),
+		T(test_forking_daemon_followed),
 		T(test_dependency_stop_waits),
 		T(test_unhealthy_restarts),
 		T(test_ready_timeout_with_probe),
