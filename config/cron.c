@@ -564,7 +564,7 @@ static int next_in_zone(const struct cron_expr *e, const struct tz *z, int64_t a
 		int64_t end = sp.end < horizon ? sp.end : horizon;
 		int64_t from = t + sp.off;
 		/* Second pass of a repeated hour: already run for fixed hours. */
-		if (fixed_hour && sp.start != INT64_MIN && sp.prev_off > sp.off &&
+		if (fixed_hour && sp.prev_off > sp.off && sp.start > t - 2 * 86400 &&
 		    from < sp.start + sp.prev_off)
 			from = sp.start + sp.prev_off;
 		if (from < end + sp.off && cal_next(e, from, end + sp.off, &local) == 0)

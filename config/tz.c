@@ -14,7 +14,7 @@
 
 #define TZIF_MAX_SIZE (1 << 20) /* real files are a few KiB */
 #define TZ_MAX_OFFSET (26 * 3600) /* RFC 8536: |utoff| < 26h */
-#define TZ_MAX_RULE_TIME (167 * 3600) /* RFC 8536 §3.3.1 extension */
+#define TZ_RULE_LIMIT (1LL << 55)
 
 /* When DST starts or ends: POSIX "Jn", "n" or "Mm.w.d", plus a local time. */
 struct tz_date {
@@ -262,9 +262,12 @@ struct tz_event {
 	int32_t off; /* from `at` on */
 };
 
-/* Transitions of the rule around year y, sorted, with zero-length stretches
- * and no-op changes removed (permanent DST is written "0/0,J365/25"). */
-static size_t rule_events(const struct tz_rule *r, int64_t y, struct tz_event *ev)
+/* Transitions of the rule in years y-2..y+2, sorted, with zero-length
+ * stretches and no-op changes removed (permanent DST is written
+ * "0/0,J365/25"). *first and *last are the window's edges: an event there
+ * may only look like a change because its partner lies outside the window. */
+static size_t rule_events(const struct tz_rule *r, int64_t y, struct tz_event *ev,
+			  int64_t *first, int64_t *last)
 {
 	struct tz_event raw[10];
 	size_t n = 0, k = 0;
@@ -283,6 +286,8 @@ static size_t rule_events(const struct tz_rule *r, int64_t y, struct tz_event *e
 			raw[j] = raw[j - 1];
 			raw[j - 1] = tmp;
 		}
+	*first = raw[0].at;
+	*last = raw[n - 1].at;
 	for (size_t i = 0; i < n; i++) {
 		if (i + 1 < n && raw[i + 1].at == raw[i].at)
 			continue;
@@ -293,18 +298,15 @@ static size_t rule_events(const struct tz_rule *r, int64_t y, struct tz_event *e
 	return k;
 }
 
-static void rule_span(const struct tz_rule *r, int64_t t, struct tz_span *sp)
+static void rule_span_in(const struct tz_rule *r, int64_t t, struct tz_span *sp)
 {
 	struct tz_event ev[10];
-	int64_t y;
+	int64_t y, first, last;
 	int m, d;
 	size_t n, i;
 
-	*sp = (struct tz_span){ INT64_MIN, INT64_MAX, r->std_off, r->std_off, r->std_off };
-	if (!r->has_dst || r->std_off == r->dst_off)
-		return;
 	civil_from_days(floor_div(t, 86400), &y, &m, &d);
-	n = rule_events(r, y, ev);
+	n = rule_events(r, y, ev, &first, &last);
 	for (i = 0; i < n && ev[i].at <= t; i++)
 		;
 	/* ev[0..i) are at or before t. */
@@ -317,10 +319,44 @@ static void rule_span(const struct tz_rule *r, int64_t t, struct tz_span *sp)
 		sp->prev_off = i >= 2 ? ev[i - 2].off
 				      : (sp->off == r->std_off ? r->dst_off : r->std_off);
 	}
+	if (i == 1 && ev[0].at == first) {
+		sp->start = INT64_MIN;
+		sp->prev_off = sp->off;
+	}
 	sp->next_off = sp->off;
-	if (i < n) {
+	if (i < n && ev[i].at != last) {
 		sp->end = ev[i].at;
 		sp->next_off = ev[i].off;
+	}
+}
+
+/* The rule holds in [-TZ_RULE_LIMIT, TZ_RULE_LIMIT) (a billion years either
+ * way, so day * 86400 cannot overflow); standard time beyond, so that spans
+ * still chain up at absurd instants. */
+static void rule_span(const struct tz_rule *r, int64_t t, struct tz_span *sp)
+{
+	*sp = (struct tz_span){ INT64_MIN, INT64_MAX, r->std_off, r->std_off, r->std_off };
+	if (!r->has_dst || r->std_off == r->dst_off)
+		return;
+	if (t < -TZ_RULE_LIMIT) {
+		sp->end = -TZ_RULE_LIMIT;
+		rule_span(r, sp->end, sp);
+		*sp = (struct tz_span){ INT64_MIN, -TZ_RULE_LIMIT, r->std_off, r->std_off, sp->off };
+		return;
+	}
+	if (t >= TZ_RULE_LIMIT) {
+		rule_span(r, TZ_RULE_LIMIT - 1, sp);
+		*sp = (struct tz_span){ TZ_RULE_LIMIT, INT64_MAX, r->std_off, sp->off, r->std_off };
+		return;
+	}
+	rule_span_in(r, t, sp);
+	if (sp->start < -TZ_RULE_LIMIT) {
+		sp->start = -TZ_RULE_LIMIT;
+		sp->prev_off = r->std_off;
+	}
+	if (sp->end > TZ_RULE_LIMIT) {
+		sp->end = TZ_RULE_LIMIT;
+		sp->next_off = r->std_off;
 	}
 }
 
@@ -355,6 +391,12 @@ void tz_span_at(const struct tz *z, int64_t t, struct tz_span *sp)
 	if (lo < z->n) {
 		sp->end = z->at[lo];
 		sp->next_off = z->off[lo];
+		if (lo == z->n - 1 && z->rule.set) {
+			/* The footer, not the table, rules from the last transition on. */
+			struct tz_span after;
+			rule_span(&z->rule, sp->end, &after);
+			sp->next_off = after.off;
+		}
 	}
 }
 
@@ -588,8 +630,8 @@ static bool valid_zone_name(const char *name)
 
 static int load_file(const char *path, struct tz **out, const char **why)
 {
-	unsigned char *buf;
-	size_t len;
+	unsigned char *buf = NULL;
+	size_t len = 0;
 	int r = read_small(path, &buf, &len);
 
 	if (r < 0)

@@ -532,6 +532,19 @@ static void test_dst_lord_howe(void **state)
 	EXPECT("15 2 * * *", tz, "2090-09-30 12:00 +1030", "2090-10-01 02:30 +1100");
 }
 
+static void test_whole_day_gap(void **state)
+{
+	(void)state;
+	/* Samoa skipped 2011-12-30 (-10 -> +14): a fixed-hour job catches up once
+	 * at the first instant after the gap, a '*'-hour one just resumes */
+	EXPECT("0 12 * * *", "Pacific/Apia", "2011-12-29 00:00 -1000", "2011-12-29 12:00 -1000",
+	       "2011-12-31 00:00 +1400", "2011-12-31 12:00 +1400");
+	EXPECT("0 */6 * * *", "Pacific/Apia", "2011-12-29 13:00 -1000", "2011-12-29 18:00 -1000",
+	       "2011-12-31 00:00 +1400", "2011-12-31 06:00 +1400");
+	EXPECT("0 9 30 12 *", "Pacific/Apia", "2011-06-01 00:00 -1000", "2011-12-31 00:00 +1400",
+	       "2012-12-30 09:00 +1400");
+}
+
 static void test_fixed_offset_zones(void **state)
 {
 	(void)state;
@@ -765,7 +778,9 @@ static void test_tz_matches_libc(void **state)
 				    (int64_t)(seed >> 20 & 0xfff);
 			struct tz_span sp;
 			tz_span_at(z, t, &sp);
-			int64_t probe[] = { t, sp.start, sp.start - 1, sp.end, sp.end - 1 };
+			int64_t s0 = sp.start == INT64_MIN ? t : sp.start;
+			int64_t e0 = sp.end == INT64_MAX ? t : sp.end;
+			int64_t probe[] = { t, s0, s0 - 1, e0, e0 - 1 };
 			for (size_t p = 0; p < ARRAY_SIZE(probe); p++) {
 				if (probe[p] < -2208988800LL || probe[p] > 7258118400LL)
 					continue;
@@ -841,36 +856,50 @@ static unsigned rnd(unsigned *seed)
 	return *seed >> 8;
 }
 
+#define PICK(a) (a[rnd(&seed) % ARRAY_SIZE(a)])
+
 static void test_against_reference(void **state)
 {
 	static const char *const zones[] = { "Europe/Berlin", "America/New_York",
 					     "Australia/Lord_Howe", "Pacific/Chatham",
 					     "America/Santiago", "Asia/Kolkata" };
 	static const char *const mins[] = { "*", "*/15", "0", "30", "0,30", "5-10", "45", "*/7" };
-	static const char *const hours[] = { "*", "2", "1-3", "*/2", "0,2", "3", "1", "2-3" };
 	static const char *const doms[] = { "*", "*", "*", "1-15", "*/2", "13" };
 	static const char *const dows[] = { "*", "*", "SUN", "MON-FRI", "0,6", "*/2" };
-	/* DST change days (local) in 2024-2026 for the zones above, roughly */
-	static const char *const days[] = {
-		"2024-03-30 20:00 +0000", "2024-10-26 20:00 +0000", "2024-03-09 20:00 +0000",
-		"2024-11-02 20:00 +0000", "2024-04-06 10:00 +0000", "2024-10-05 10:00 +0000",
-		"2025-04-05 10:00 +0000", "2025-09-27 10:00 +0000", "2025-09-06 10:00 +0000",
-		"2026-04-04 10:00 +0000", "2026-09-05 20:00 +0000", "2024-07-01 00:00 +0000",
-	};
 	char *saved = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
 	unsigned seed = 777;
 	int compared = 0;
 	(void)state;
 
-	for (int k = 0; k < 400; k++) {
-		char expr[64];
+	for (int k = 0; k < 600; k++) {
+		const char *zone = PICK(zones);
+		struct tz *z;
+		struct tz_span sp;
+		char expr[64], hour[32];
 		struct cron_expr e;
-		const char *zone;
-#define PICK(a) (a[rnd(&seed) % ARRAY_SIZE(a)])
-		snprintf(expr, sizeof(expr), "%s %s %s * %s", PICK(mins), PICK(hours), PICK(doms),
+		int64_t t = ts("2024-01-01 00:00 +0000") + (int64_t)(rnd(&seed) % (3 * 366 * 86400));
+
+		/* start up to a day and a half before a transition; hours near h,
+		 * the local hour at the transition, make the DST rules matter */
+		assert_int_equal(tz_load(zone, &z, NULL), 0);
+		tz_span_at(z, t, &sp);
+		tz_free(z);
+		if (sp.end != INT64_MAX)
+			t = sp.end - (int64_t)(rnd(&seed) % (36 * 3600));
+		int h = (int)(((sp.end == INT64_MAX ? t : sp.end) + sp.off) / 3600 % 24);
+		int i = h + 1 > 23 ? 23 : h + 1;
+		switch (rnd(&seed) % 8) {
+		case 0: snprintf(hour, sizeof(hour), "*"); break;
+		case 1:
+		case 2: snprintf(hour, sizeof(hour), "%d", h); break;
+		case 3: snprintf(hour, sizeof(hour), "%d-%d", h, i); break;
+		case 4: snprintf(hour, sizeof(hour), "*/2"); break;
+		case 5: snprintf(hour, sizeof(hour), "0,%d", h); break;
+		case 6: snprintf(hour, sizeof(hour), "%d", i); break;
+		default: snprintf(hour, sizeof(hour), "*/3,%d", h); break;
+		}
+		snprintf(expr, sizeof(expr), "%s %s %s * %s", PICK(mins), hour, PICK(doms),
 			 PICK(dows));
-		zone = PICK(zones);
-		int64_t t = ts(PICK(days)) + (int64_t)(rnd(&seed) % (36 * 3600));
 		e = parse_ok(expr);
 		setenv("TZ", zone, 1);
 		tzset();
@@ -893,7 +922,7 @@ static void test_against_reference(void **state)
 		unsetenv("TZ");
 	}
 	tzset();
-	assert_true(compared > 1500);
+	assert_true(compared > 2000);
 }
 
 int main(void)
@@ -911,6 +940,7 @@ int main(void)
 		cmocka_unit_test(test_dst_berlin),
 		cmocka_unit_test(test_dst_new_york),
 		cmocka_unit_test(test_dst_lord_howe),
+		cmocka_unit_test(test_whole_day_gap),
 		cmocka_unit_test(test_fixed_offset_zones),
 		cmocka_unit_test(test_local_zone),
 		cmocka_unit_test(test_check_tz),
