@@ -306,9 +306,10 @@ int plan_build(const struct svc_config *svc, const struct plan_ctx *ctx, struct 
 	}
 	p->cwd = xstrdup(svc->working_dir);
 	p->umask = svc->umask;
-	p->argv = xcalloc(svc->cmd.argv.n + 1, sizeof(char *));
-	for (size_t i = 0; i < svc->cmd.argv.n; i++)
-		p->argv[i] = xstrdup(svc->cmd.argv.v[i]);
+	const struct cmd *cmd = ctx->cmd ? ctx->cmd : &svc->cmd;
+	p->argv = xcalloc(cmd->argv.n + 1, sizeof(char *));
+	for (size_t i = 0; i < cmd->argv.n; i++)
+		p->argv[i] = xstrdup(cmd->argv.v[i]);
 	const char *path_env = NULL;
 	for (n = 0; p->envp[n]; n++)
 		if (str_has_prefix(p->envp[n], "PATH="))

@@ -62,6 +62,7 @@ struct plan_ctx {
 	const int *pass_fds;      /* become fds 3, 4, ... in order (LISTEN_FDS) */
 	size_t npass_fds;
 	const char *const *secret_env; /* "NAME=value" strings delivered as env, or NULL */
+	const struct cmd *cmd;    /* run this instead of the service's command (probes, hooks), or NULL */
 };
 
 struct exec_plan {

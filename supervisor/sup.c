@@ -27,7 +27,8 @@ static struct sup *S;
 
 static size_t pid_hash(pid_t pid, size_t cap) { return ((size_t)pid * 2654435761u) & (cap - 1); }
 
-static void pidmap_put(pid_t pid, size_t svc)
+static void pidmap_put_aux(pid_t pid, size_t svc,
+			   void (*aux)(struct service *, void *, int), void *arg)
 {
 	if (!S->npids_cap) {
 		S->npids_cap = 64;
@@ -38,21 +39,23 @@ static void pidmap_put(pid_t pid, size_t svc)
 	size_t i = pid_hash(pid, S->npids_cap);
 	while (S->pids[i].pid > 0 && S->pids[i].pid != pid)
 		i = (i + 1) & (S->npids_cap - 1);
-	S->pids[i] = (struct pid_slot){pid, svc};
+	S->pids[i] = (struct pid_slot){pid, svc, aux, arg};
 }
 
-static struct service *pidmap_take(pid_t pid)
+static void pidmap_put(pid_t pid, size_t svc) { pidmap_put_aux(pid, svc, NULL, NULL); }
+
+static bool pidmap_take(pid_t pid, struct pid_slot *out)
 {
 	if (!S->npids_cap)
-		return NULL;
+		return false;
 	for (size_t i = pid_hash(pid, S->npids_cap); S->pids[i].pid; i = (i + 1) & (S->npids_cap - 1)) {
 		if (S->pids[i].pid == pid) {
-			struct service *svc = &S->svcs[S->pids[i].svc];
+			*out = S->pids[i];
 			S->pids[i].pid = -1; /* tombstone keeps later probes going */
-			return svc;
+			return true;
 		}
 	}
-	return NULL;
+	return false;
 }
 
 /* ---- sys_ops: the state machine's hands ---------------------------------- */
@@ -342,10 +345,13 @@ static void main_exited(struct service *svc, int status)
 
 static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
-	struct service *svc = pidmap_take(w->rpid);
+	struct pid_slot slot;
+	struct service *svc = pidmap_take(w->rpid, &slot) ? &S->svcs[slot.svc] : NULL;
 	(void)loop, (void)revents;
 
-	if (svc && svc->pid == w->rpid) {
+	if (svc && slot.aux) {
+		slot.aux(svc, slot.arg, w->rstatus);
+	} else if (svc && svc->pid == w->rpid) {
 		main_exited(svc, w->rstatus);
 	} else {
 		/* An orphaned descendant, reparented to us (subreaper, or PID 1). */
@@ -395,6 +401,39 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		log_warnx("SIGHUP: reload is not supported yet");
 		break;
 	}
+}
+
+int sup_spawn_aux(struct sup *s, struct service *svc, const struct cmd *cmd, int out_fd,
+		  void (*done)(struct service *svc, void *arg, int status), void *arg,
+		  struct spawned *out, char **why)
+{
+	struct plan_ctx ctx;
+	struct exec_plan plan;
+	int r;
+
+	build_ctx(svc, &ctx);
+	ctx.cmd = cmd;
+	if (out_fd >= 0)
+		ctx.out_fd = out_fd;
+	if ((r = plan_build(svc->cfg, &ctx, &plan, why)) < 0)
+		return r;
+	r = spawn_plan(&plan, out, why);
+	plan_free(&plan);
+	if (r < 0)
+		return r;
+	/* Setup failures show up as exit status 127; the report is not needed. */
+	close(out->report_fd);
+	out->report_fd = -1;
+	pidmap_put_aux(out->pid, svc->index, done, arg);
+	(void)s;
+	return 0;
+}
+
+void sup_changed(struct sup *s, struct service *svc)
+{
+	(void)s;
+	op_changed(svc);
+	run_queue();
 }
 
 /* ---- start, settle, stop --------------------------------------------------- */

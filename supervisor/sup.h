@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "supervisor/paths.h"
 #include "supervisor/service.h"
+#include "supervisor/spawn.h"
 
 struct sup {
 	struct ev_loop *loop;
@@ -41,7 +42,9 @@ struct sup {
 	struct pid_slot {
 		pid_t pid;
 		size_t svc;
-	} *pids;               /* open addressing: main pid -> service */
+		void (*aux)(struct service *svc, void *arg, int status); /* NULL: the main process */
+		void *arg;
+	} *pids;               /* open addressing: pid -> service (main or auxiliary process) */
 	size_t npids_cap;
 };
 
@@ -54,6 +57,16 @@ int sup_want(struct sup *s, const char *name, bool up);
 void sup_shutdown(struct sup *s);
 int sup_run(struct sup *s);   /* runs the loop; returns the exit code */
 void sup_free(struct sup *s);
+/* Runs cmd as an auxiliary process of svc (readiness/health probe, hook, skip
+ * check): the service's identity, environment, isolation and cgroup, output to
+ * out_fd (the service's log when -1). done(svc, arg, wait status) is called
+ * when it exits. 0, or -errno with *why. */
+int sup_spawn_aux(struct sup *s, struct service *svc, const struct cmd *cmd, int out_fd,
+		  void (*done)(struct service *svc, void *arg, int status), void *arg,
+		  struct spawned *out, char **why);
+/* Re-evaluate after code outside an event callback changed a service. */
+void sup_changed(struct sup *s, struct service *svc);
+
 /* Writes the stack's outcome to fd once every wanted service settled. */
 void sup_report_settled(struct sup *s, int fd);
 
