@@ -75,9 +75,12 @@ static void op_signal(struct service *svc, int sig, bool all)
 {
 	if (all && svc->pgid > 0 && kill(-svc->pgid, sig) == 0)
 		return;
-	/* The pidfd cannot reach a recycled pid; the group exists only while members do. */
+	/* A process that is not our child is reached through its pidfd (its pid may
+	 * have been recycled); our own child's pid cannot be before we reap it. */
 	if (svc->pidfd >= 0)
 		syscall(SYS_pidfd_send_signal, svc->pidfd, sig, NULL, 0);
+	else if (svc->pid > 0)
+		kill(svc->pid, sig);
 }
 
 static bool op_alive(struct service *svc)
@@ -97,10 +100,11 @@ static void pidfd_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void track_main(struct service *svc, pid_t pid, int pidfd)
 {
 	svc->pid = pid;
-	svc->pidfd = pidfd;
 	if (proc_ppid(pid) == getpid()) {
 		pidmap_put(pid, svc->index); /* our child (we are its subreaper): waitpid tells */
+		close(pidfd);
 	} else {
+		svc->pidfd = pidfd;
 		ev_io_init(&svc->pidfd_w, pidfd_cb, pidfd, EV_READ);
 		ev_io_start(S->loop, &svc->pidfd_w);
 	}
@@ -118,14 +122,22 @@ static pid_t op_follow_main(struct service *svc)
 	return pid;
 }
 
-static void build_ctx(struct service *svc, struct plan_ctx *ctx)
+/* The per-start context; out_fd is the caller's to close after spawning. */
+static int build_ctx(struct service *svc, struct plan_ctx *ctx, char **why)
 {
+	int out = svc_log_writer(svc->log);
+
+	if (out < 0) {
+		*why = xasprintf("log pipe: %s", strerror(-out));
+		return out;
+	}
 	*ctx = (struct plan_ctx){
 		.system_mode = S->paths.system_mode,
 		.nofile_soft = S->nofile_soft,
 		.stdin_fd = S->devnull,
-		.out_fd = svc_log_child_fd(svc->log),
+		.out_fd = out,
 	};
+	return 0;
 }
 
 static int op_spawn(struct service *svc, char **why)
@@ -135,16 +147,17 @@ static int op_spawn(struct service *svc, char **why)
 	struct spawned sp;
 	int r;
 
-	build_ctx(svc, &ctx);
-	if ((r = plan_build(svc->cfg, &ctx, &plan, why)) < 0)
+	if ((r = build_ctx(svc, &ctx, why)) < 0)
 		return r;
-	r = spawn_plan(&plan, &sp, why);
-	plan_free(&plan);
+	if ((r = plan_build(svc->cfg, &ctx, &plan, why)) == 0) {
+		r = spawn_plan(&plan, &sp, why);
+		plan_free(&plan);
+	}
+	close(ctx.out_fd);
 	if (r < 0)
 		return r;
 	svc->pid = sp.pid;
 	svc->pgid = sp.pid; /* the child calls setsid() */
-	svc->pidfd = sp.pidfd;
 	svc->adopted = false;
 	svc->start_real = now_real_usec();
 	pidmap_put(sp.pid, svc->index);
@@ -411,14 +424,17 @@ int sup_spawn_aux(struct sup *s, struct service *svc, const struct cmd *cmd, int
 	struct exec_plan plan;
 	int r;
 
-	build_ctx(svc, &ctx);
+	if ((r = build_ctx(svc, &ctx, why)) < 0)
+		return r;
+	int writer = ctx.out_fd;
 	ctx.cmd = cmd;
 	if (out_fd >= 0)
 		ctx.out_fd = out_fd;
-	if ((r = plan_build(svc->cfg, &ctx, &plan, why)) < 0)
-		return r;
-	r = spawn_plan(&plan, out, why);
-	plan_free(&plan);
+	if ((r = plan_build(svc->cfg, &ctx, &plan, why)) == 0) {
+		r = spawn_plan(&plan, out, why);
+		plan_free(&plan);
+	}
+	close(writer);
 	if (r < 0)
 		return r;
 	/* Setup failures show up as exit status 127; the report is not needed. */
@@ -615,7 +631,9 @@ int sup_init(struct sup *s, struct sysg_config *cfg, const struct sysg_paths *pa
 	s->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (s->devnull < 0)
 		fatal("/dev/null");
-	char *run_dir = xasprintf("%s/run", paths->state_dir);
+	/* Run files describe processes, which do not survive a reboot: they
+	 * belong to the runtime dir (tmpfs), where creating them is cheap. */
+	char *run_dir = xasprintf("%s/run", paths->runtime_dir);
 	if (mkdir_secure(run_dir, 0700, geteuid()) < 0 ||
 	    (s->run_dirfd = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		fatal("%s", run_dir);
