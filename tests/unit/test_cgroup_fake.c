@@ -1,0 +1,983 @@
+/* The cgroup layer against a fake cgroupfs in a temp dir (layouts forced):
+ * the tree it creates, the exact values per limit per backend, stat parsing,
+ * error paths, leftovers scan, user-mode delegation. No root cgroup needed. */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "cgroup/cg_internal.h"
+#include "cgroup/cgroup.h"
+#include "supervisor/util.h"
+#include "tests/unit/cg_testlib.h"
+
+#define MB (1024ull * 1024)
+#define NO_FILES 0u
+#define ALL_FILES 0xffu
+
+struct fx {
+	char root[64];
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = xcalloc(1, sizeof(*fx));
+	snprintf(fx->root, sizeof(fx->root), "/tmp/sysg-cgfake-%d-XXXXXX", (int)getpid());
+	if (!mkdtemp(fx->root))
+		return -1;
+	chmod(fx->root, 0755); /* the user-mode tests look in as uid 65534 */
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+	rm_rf(fx->root);
+	free(fx);
+	return 0;
+}
+
+/* A v2 cgroup directory as the kernel would fill it; `files` picks the
+ * controllers whose files exist (bit per enum cg_ctl). */
+static void fake_v2(const char *dir, const char *controllers, unsigned files)
+{
+	mkdirs(dir);
+	put_file(tpath("%s/cgroup.procs", dir), "");
+	put_file(tpath("%s/cgroup.events", dir), "populated 0\nfrozen 0\n");
+	put_file(tpath("%s/cgroup.controllers", dir), controllers);
+	put_file(tpath("%s/cgroup.subtree_control", dir), "");
+	put_file(tpath("%s/cgroup.kill", dir), "");
+	put_file(tpath("%s/cgroup.freeze", dir), "0");
+	put_file(tpath("%s/cpu.stat", dir), "usage_usec 0\nuser_usec 0\nsystem_usec 0\n");
+	if (files & CG_BIT(CG_CTL_MEMORY)) {
+		put_file(tpath("%s/memory.max", dir), "max");
+		put_file(tpath("%s/memory.high", dir), "max");
+		put_file(tpath("%s/memory.swap.max", dir), "max");
+		put_file(tpath("%s/memory.current", dir), "0");
+		put_file(tpath("%s/memory.peak", dir), "0");
+		put_file(tpath("%s/memory.events", dir), "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n");
+	}
+	if (files & CG_BIT(CG_CTL_CPU)) {
+		put_file(tpath("%s/cpu.max", dir), "max 100000");
+		put_file(tpath("%s/cpu.weight", dir), "100");
+	}
+	if (files & CG_BIT(CG_CTL_PIDS)) {
+		put_file(tpath("%s/pids.max", dir), "max");
+		put_file(tpath("%s/pids.current", dir), "0");
+	}
+	if (files & CG_BIT(CG_CTL_IO))
+		put_file(tpath("%s/io.weight", dir), "default 100");
+}
+
+static void fake_v1(const char *dir, enum cg_ctl c)
+{
+	static const char big[] = "9223372036854771712";
+
+	mkdirs(dir);
+	put_file(tpath("%s/cgroup.procs", dir), "");
+	put_file(tpath("%s/tasks", dir), "");
+	switch (c) {
+	case CG_CTL_MEMORY:
+		put_file(tpath("%s/memory.limit_in_bytes", dir), big);
+		put_file(tpath("%s/memory.soft_limit_in_bytes", dir), big);
+		put_file(tpath("%s/memory.memsw.limit_in_bytes", dir), big);
+		put_file(tpath("%s/memory.usage_in_bytes", dir), "0");
+		put_file(tpath("%s/memory.max_usage_in_bytes", dir), "0");
+		put_file(tpath("%s/memory.oom_control", dir),
+			 "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n");
+		put_file(tpath("%s/cgroup.event_control", dir), "");
+		break;
+	case CG_CTL_CPU:
+		put_file(tpath("%s/cpu.cfs_quota_us", dir), "-1");
+		put_file(tpath("%s/cpu.cfs_period_us", dir), "100000");
+		put_file(tpath("%s/cpu.shares", dir), "1024");
+		break;
+	case CG_CTL_CPUACCT:
+		put_file(tpath("%s/cpuacct.usage", dir), "0");
+		break;
+	case CG_CTL_IO:
+		put_file(tpath("%s/blkio.weight", dir), "500");
+		break;
+	case CG_CTL_PIDS:
+		put_file(tpath("%s/pids.max", dir), "max");
+		put_file(tpath("%s/pids.current", dir), "0");
+		break;
+	case CG_CTL_FREEZER:
+		put_file(tpath("%s/freezer.state", dir), "THAWED");
+		break;
+	default:
+		break;
+	}
+}
+
+static const enum cg_ctl v1_all[] = {CG_CTL_MEMORY, CG_CTL_CPU, CG_CTL_CPUACCT,
+				     CG_CTL_IO,     CG_CTL_PIDS, CG_CTL_FREEZER};
+
+/* Every v1 hierarchy with <base>/<unit>.service prepared. */
+static void fake_v1_tree(const char *root, const char *base, const char *unit)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(v1_all); i++) {
+		const char *n = cg_ctl_v1_names[v1_all[i]];
+		fake_v1(tpath("%s/%s", root, n), v1_all[i]);
+		fake_v1(tpath("%s/%s/%s", root, n, base), v1_all[i]);
+		if (unit)
+			fake_v1(tpath("%s/%s/%s/%s.service", root, n, base, unit), v1_all[i]);
+	}
+}
+
+static struct cg_manager *mgr(const char *root, enum cg_layout layout, const char *base)
+{
+	struct cg_manager_opts o = {.fs_root = root, .base = base, .system_mode = true,
+				    .force_layout = true, .layout = layout};
+	char *why = NULL;
+	struct cg_manager *m = cg_manager_new(&o, &why);
+
+	assert_non_null(m);
+	assert_null(why);
+	assert_true(cg_manager_tracking(m));
+	return m;
+}
+
+static struct cgroup_limits all_limits(void)
+{
+	struct cgroup_limits l = {
+		.memory_max = {true, 64 * MB},
+		.memory_high = {true, 48 * MB},
+		.memory_swap_max = {true, 16 * MB},
+		.cpu_max_set = true,
+		.cpu_quota_usec = 50000,
+		.cpu_period_usec = 100000,
+		.cpu_weight = {true, 200},
+		.pids_max = {true, 100},
+		.io_weight = {true, 300},
+	};
+	return l;
+}
+
+static size_t nfds(const struct cg_child *c)
+{
+	size_t n = 0;
+	while (n < CG_CHILD_MAX_FDS && c->procs_fds[n] >= 0)
+		n++;
+	return n;
+}
+
+/* ---- pure mappings and parsers ---------------------------------------- */
+
+static void test_mappings(void **state)
+{
+	(void)state;
+	assert_int_equal(cg_v1_cpu_shares(1), 10);
+	assert_int_equal(cg_v1_cpu_shares(100), 1024);
+	assert_int_equal(cg_v1_cpu_shares(200), 2048);
+	assert_int_equal(cg_v1_cpu_shares(10000), 102400);
+	assert_int_equal(cg_v1_blkio_weight(1), 10);
+	assert_int_equal(cg_v1_blkio_weight(50), 252);
+	assert_int_equal(cg_v1_blkio_weight(100), 500);
+	assert_int_equal(cg_v1_blkio_weight(300), 510);
+	assert_int_equal(cg_v1_blkio_weight(10000), 1000);
+	assert_int_equal(cg_v1_bfq_weight(1), 1);
+	assert_int_equal(cg_v1_bfq_weight(100), 100);
+	assert_int_equal(cg_v1_bfq_weight(5050), 550);
+	assert_int_equal(cg_v1_bfq_weight(10000), 1000);
+
+	char b[32];
+	cg_fmt_v2(b, sizeof(b), SYSG_UNLIMITED);
+	assert_string_equal(b, "max");
+	cg_fmt_v2(b, sizeof(b), 33554432);
+	assert_string_equal(b, "33554432");
+	cg_fmt_v1(b, sizeof(b), SYSG_UNLIMITED);
+	assert_string_equal(b, "-1");
+	cg_fmt_v1(b, sizeof(b), 0);
+	assert_string_equal(b, "0");
+}
+
+static void test_parse(void **state)
+{
+	uint64_t v;
+	pid_t *pids;
+	size_t n;
+	(void)state;
+
+	assert_int_equal(cg_parse_key("populated 1\nfrozen 0\n", "frozen", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(cg_parse_key("oom 4\noom_kill 3\n", "oom_kill", &v), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(cg_parse_key("oom_kill 3\noom 4\n", "oom", &v), 0);
+	assert_int_equal(v, 4);
+	assert_int_equal(cg_parse_key("usage_usec 18446744073709551615\n", "usage_usec", &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(cg_parse_key("a 1\n", "b", &v), -ENOENT);
+	assert_int_equal(cg_parse_key("a x\n", "a", &v), -EINVAL);
+
+	assert_int_equal(cg_parse_pids("12\n345\n6\n", &pids, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(pids[0], 12);
+	assert_int_equal(pids[1], 345);
+	assert_int_equal(pids[2], 6);
+	free(pids);
+	assert_int_equal(cg_parse_pids("", &pids, &n), 0);
+	assert_int_equal(n, 0);
+	free(pids);
+	assert_int_equal(cg_parse_pids("12\nx\n", &pids, &n), -EINVAL);
+
+	assert_true(cg_word_in("cpuset cpu io memory", "cpu"));
+	assert_false(cg_word_in("cpuset io memory", "cpu"));
+	assert_true(cg_word_in("+memory +pids", "pids"));
+
+	const char *self = "9:name=systemd:/user.slice\n4:memory:/m/x\n2:cpu,cpuacct:/c\n0::/u/app\n";
+	char *p = cg_self_path(self, true, 0);
+	assert_string_equal(p, "/u/app");
+	free(p);
+	p = cg_self_path(self, false, CG_BIT(CG_CTL_MEMORY));
+	assert_string_equal(p, "/m/x");
+	free(p);
+	p = cg_self_path(self, false, CG_BIT(CG_CTL_CPUACCT));
+	assert_string_equal(p, "/c");
+	free(p);
+	p = cg_self_path(self, false, CG_BIT(CG_CTL_NAMED));
+	assert_string_equal(p, "/user.slice");
+	free(p);
+	assert_null(cg_self_path(self, false, CG_BIT(CG_CTL_PIDS)));
+	assert_null(cg_self_path("4:memory:/m\n", true, 0));
+}
+
+/* ---- detection ----------------------------------------------------------- */
+
+static void test_detect_none(void **state)
+{
+	struct fx *fx = *state;
+	struct cg_manager_opts o = {.fs_root = fx->root, .base = "b", .system_mode = true};
+	struct cgroup_limits lim = {.memory_max = {true, 32 * MB}};
+	struct cg_unit *u = (void *)1;
+	char *why = NULL;
+	struct cg_manager *m;
+
+	/* A tmpfs with directories named like controllers is no cgroupfs. */
+	mkdirs(tpath("%s/memory", fx->root));
+	mkdirs(tpath("%s/unified", fx->root));
+	m = cg_manager_new(&o, &why);
+	assert_int_equal(cg_manager_layout(m), CG_LAYOUT_NONE);
+	assert_false(cg_manager_tracking(m));
+	assert_string_equal(why, tpath("no cgroup hierarchy at %s", fx->root));
+	free(why);
+	why = NULL;
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), -EOPNOTSUPP);
+	assert_null(u);
+	assert_string_equal(why, tpath("memory_max: no cgroup hierarchy at %s", fx->root));
+	free(why);
+	why = NULL;
+	assert_int_equal(cg_unit_open(m, "web", NULL, &u, &why), -ENODEV);
+	assert_string_equal(why, tpath("cgroup tracking is off: no cgroup hierarchy at %s", fx->root));
+	free(why);
+	assert_false(dir_exists(tpath("%s/memory/b", fx->root)));
+	cg_manager_free(m);
+}
+
+/* ---- v2 ------------------------------------------------------------------ */
+
+static void test_v2_tree_and_limits(void **state)
+{
+	struct fx *fx = *state;
+	const char *r = fx->root;
+	struct cgroup_limits lim = all_limits();
+	struct cg_unit *u;
+	struct cg_child c;
+	char *why = NULL;
+
+	fake_v2(r, "cpuset cpu io memory hugetlb pids rdma misc", NO_FILES);
+	fake_v2(tpath("%s/b", r), "", NO_FILES);
+	fake_v2(tpath("%s/b/web.service", r), "", ALL_FILES);
+	struct cg_manager *m = mgr(r, CG_LAYOUT_V2, "b");
+
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), 0);
+	assert_null(why);
+	assert_string_equal(cg_unit_path(u), tpath("%s/b/web.service", r));
+	/* Controllers on at each level, in one write, accounting included. */
+	assert_string_equal(get_file(tpath("%s/cgroup.subtree_control", r)), "+memory +cpu +io +pids");
+	assert_string_equal(get_file(tpath("%s/b/cgroup.subtree_control", r)), "+memory +cpu +io +pids");
+	LOCAL_PATH(d, "%s/b/web.service", r);
+	assert_string_equal(get_file(tpath("%s/memory.max", d)), "67108864");
+	assert_string_equal(get_file(tpath("%s/memory.high", d)), "50331648");
+	assert_string_equal(get_file(tpath("%s/memory.swap.max", d)), "16777216");
+	assert_string_equal(get_file(tpath("%s/cpu.max", d)), "50000 100000");
+	assert_string_equal(get_file(tpath("%s/cpu.weight", d)), "200");
+	assert_string_equal(get_file(tpath("%s/pids.max", d)), "100");
+	assert_string_equal(get_file(tpath("%s/io.weight", d)), "default 300");
+
+	cg_unit_child(u, &c);
+	assert_true(c.clone_fd >= 0);
+	assert_int_equal(nfds(&c), 1);
+	/* The child half writes "0" (itself) to each cgroup.procs. */
+	assert_int_equal(cg_child_attach(&c), 0);
+	assert_string_equal(get_file(tpath("%s/cgroup.procs", d)), "0");
+	assert_true(cg_unit_event_fd(u) >= 0);
+	cg_unit_free(u);
+
+	/* Reopened without limits: every old value is back to the default. */
+	assert_int_equal(cg_unit_open(m, "web", NULL, &u, &why), 0);
+	assert_string_equal(get_file(tpath("%s/memory.max", d)), "max");
+	assert_string_equal(get_file(tpath("%s/memory.high", d)), "max");
+	assert_string_equal(get_file(tpath("%s/memory.swap.max", d)), "max");
+	assert_string_equal(get_file(tpath("%s/cpu.max", d)), "max");
+	assert_string_equal(get_file(tpath("%s/cpu.weight", d)), "100");
+	assert_string_equal(get_file(tpath("%s/pids.max", d)), "max");
+	assert_string_equal(get_file(tpath("%s/io.weight", d)), "default 100");
+	cg_unit_free(u);
+
+	/* "max" spellings. */
+	lim = (struct cgroup_limits){.memory_max = {true, SYSG_UNLIMITED}, .cpu_max_set = true,
+				     .cpu_quota_usec = SYSG_UNLIMITED, .cpu_period_usec = 50000,
+				     .pids_max = {true, SYSG_UNLIMITED}};
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), 0);
+	assert_string_equal(get_file(tpath("%s/memory.max", d)), "max");
+	assert_string_equal(get_file(tpath("%s/cpu.max", d)), "max 50000");
+	assert_string_equal(get_file(tpath("%s/pids.max", d)), "max");
+	cg_unit_free(u);
+	cg_manager_free(m);
+}
+
+static void test_v2_only_needed_controllers(void **state)
+{
+	struct fx *fx = *state;
+	const char *r = fx->root;
+	struct cgroup_limits lim = {.pids_max = {true, 7}};
+	struct cg_unit *u;
+	char *why = NULL;
+
+	fake_v2(r, "cpuset cpu io memory pids", NO_FILES);
+	struct cg_manager *m = mgr(r, CG_LAYOUT_V2, "b");
+	/* Not pre-created: the layer makes <base>. */
+	assert_true(dir_exists(tpath("%s/b", r)));
+	assert_false(dir_exists(tpath("%s/b/supervisor", r))); /* move_self is off */
+	/* It makes the unit's directory too, but a fake one has no cgroup.procs:
+	 * the failure is reported and what was made is removed again. */
+	assert_int_equal(cg_unit_open(m, "api", NULL, &u, &why), -ENOENT);
+	assert_string_equal(why, tpath("cannot open %s/b/api.service/cgroup.procs: No such file "
+				       "or directory", r));
+	free(why);
+	why = NULL;
+	assert_false(dir_exists(tpath("%s/b/api.service", r)));
+	assert_string_equal(get_file(tpath("%s/cgroup.subtree_control", r)), "+memory +pids");
+
+	fake_v2(tpath("%s/b", r), "", NO_FILES);
+	fake_v2(tpath("%s/b/db.service", r), "", ALL_FILES);
+	put_file(tpath("%s/cgroup.subtree_control", r), "");
+	assert_int_equal(cg_unit_open(m, "db", &lim, &u, &why), 0);
+	/* pids for the limit, memory for accounting; cpu and io stay off. */
+	assert_string_equal(get_file(tpath("%s/cgroup.subtree_control", r)), "+memory +pids");
+	assert_string_equal(get_file(tpath("%s/b/cgroup.subtree_control", r)), "+memory +pids");
+	assert_string_equal(get_file(tpath("%s/b/db.service/pids.max", r)), "7");
+	cg_unit_free(u);
+
+	/* Already on: nothing is written again. */
+	put_file(tpath("%s/cgroup.subtree_control", r), "memory pids");
+	put_file(tpath("%s/b/cgroup.subtree_control", r), "memory pids");
+	assert_int_equal(cg_unit_open(m, "db", &lim, &u, &why), 0);
+	assert_string_equal(get_file(tpath("%s/cgroup.subtree_control", r)), "memory pids");
+	cg_unit_free(u);
+	cg_manager_free(m);
+}
+
+static void test_v2_errors(void **state)
+{
+	struct fx *fx = *state;
+	const char *r = fx->root;
+	struct cgroup_limits lim = {.cpu_max_set = true, .cpu_quota_usec = 1000,
+				    .cpu_period_usec = 100000};
+	struct cg_unit *u = (void *)1;
+	char *why = NULL;
+
+	fake_v2(r, "memory pids", NO_FILES);
+	fake_v2(tpath("%s/b", r), "", NO_FILES);
+	fake_v2(tpath("%s/b/web.service", r), "", CG_BIT(CG_CTL_PIDS) | CG_BIT(CG_CTL_IO));
+	struct cg_manager *m = mgr(r, CG_LAYOUT_V2, "b");
+
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), -EOPNOTSUPP);
+	assert_null(u);
+	assert_string_equal(why, tpath("cpu_max: the cpu controller is not available in %s "
+				       "(not listed in its cgroup.controllers)", r));
+	free(why);
+	why = NULL;
+
+	/* The controller is there but the file is not: the host cannot enforce it. */
+	lim = (struct cgroup_limits){.memory_max = {true, 32 * MB}};
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), -EOPNOTSUPP);
+	assert_string_equal(why, tpath("memory_max: %s/b/web.service/memory.max does not exist: "
+				       "the host cannot enforce it", r));
+	free(why);
+	why = NULL;
+
+	/* io.weight missing: io.bfq.weight with its own scale, else an error. */
+	put_file(tpath("%s/cgroup.controllers", r), "io memory pids");
+	unlink(tpath("%s/b/web.service/io.weight", r));
+	put_file(tpath("%s/b/web.service/io.bfq.weight", r), "100");
+	lim = (struct cgroup_limits){.io_weight = {true, 10000}};
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), 0);
+	assert_string_equal(get_file(tpath("%s/b/web.service/io.bfq.weight", r)), "1000");
+	cg_unit_free(u);
+	unlink(tpath("%s/b/web.service/io.bfq.weight", r));
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), -EOPNOTSUPP);
+	assert_string_equal(why, tpath("io_weight: neither io.weight nor io.bfq.weight exists in "
+				       "%s/b/web.service (no io cost model and no BFQ scheduler)", r));
+	free(why);
+	why = NULL;
+
+	assert_int_equal(cg_unit_open(m, "../x", NULL, &u, &why), -EINVAL);
+	assert_string_equal(why, "invalid cgroup unit name \"../x\"");
+	free(why);
+	cg_manager_free(m);
+}
+
+/* Root writes through file modes; drop CAP_DAC_OVERRIDE to see EACCES. */
+static void set_dac_override(bool on)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+
+	assert_int_equal(syscall(SYS_capget, &h, d), 0);
+	if (on)
+		d[0].effective |= 1u << CAP_DAC_OVERRIDE;
+	else
+		d[0].effective &= ~(1u << CAP_DAC_OVERRIDE);
+	assert_int_equal(syscall(SYS_capset, &h, d), 0);
+}
+
+static void test_read_only_file(void **state)
+{
+	struct fx *fx = *state;
+	const char *r = fx->root;
+	struct cgroup_limits lim = {.memory_max = {true, 32 * MB}};
+	struct cg_unit *u;
+	char *why = NULL;
+	int err;
+
+	fake_v2(r, "memory pids", NO_FILES);
+	fake_v2(tpath("%s/b", r), "", NO_FILES);
+	fake_v2(tpath("%s/b/web.service", r), "", ALL_FILES);
+	struct cg_manager *m = mgr(r, CG_LAYOUT_V2, "b");
+	chmod(tpath("%s/b/web.service/memory.max", r), 0444);
+	if (geteuid() == 0)
+		set_dac_override(false);
+	err = cg_unit_open(m, "web", &lim, &u, &why);
+	if (geteuid() == 0)
+		set_dac_override(true);
+	assert_int_equal(err, -EACCES);
+	assert_string_equal(why, tpath("memory_max: cannot write \"33554432\" to "
+				       "%s/b/web.service/memory.max: Permission denied", r));
+	free(why);
+	cg_manager_free(m);
+}
+
+static void test_v2_stats_and_events(void **state)
+{
+	struct fx *fx = *state;
+	const char *r = fx->root;
+	struct cg_unit *u;
+	struct cg_stats st;
+	struct cg_events ev;
+	struct pollfd pfd;
+	char *why = NULL;
+
+	fake_v2(r, "memory pids", NO_FILES);
+	fake_v2(tpath("%s/b", r), "", NO_FILES);
+	fake_v2(tpath("%s/b/web.service", r), "", ALL_FILES);
+	struct cg_manager *m = mgr(r, CG_LAYOUT_V2, "b");
+	assert_int_equal(cg_unit_open(m, "web", NULL, &u, &why), 0);
+	LOCAL_PATH(d, "%s/b/web.service", r);
+	put_file(tpath("%s/memory.current", d), "1234\n");
+	put_file(tpath("%s/memory.peak", d), "5678\n");
+	put_file(tpath("%s/cpu.stat", d), "usage_usec 4242\nuser_usec 4000\nsystem_usec 242\n");
+	put_file(tpath("%s/pids.current", d), "7\n");
+	assert_int_equal(cg_unit_stats(u, &st), 0);
+	assert_int_equal(st.memory_current, 1234);
+	assert_int_equal(st.memory_peak, 5678);
+	assert_int_equal(st.cpu_usec, 4242);
+	assert_int_equal(st.pids_current, 7);
+
+	/* Missing files are unknown, not zero. */
+	unlink(tpath("%s/memory.peak", d));
+	assert_int_equal(cg_unit_stats(u, &st), 0);
+	assert_true(st.memory_peak == UINT64_MAX);
+
+	/* The event fd fires on a change of cgroup.events or memory.events and
+	 * is quiet again once cg_unit_events has read it. */
+	pfd = (struct pollfd){.fd = cg_unit_event_fd(u), .events = POLLIN};
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+	put_file(tpath("%s/cgroup.events", d), "populated 1\nfrozen 0\n");
+	assert_int_equal(poll(&pfd, 1, 1000), 1);
+	assert_int_equal(cg_unit_events(u, &ev), 0);
+	assert_true(ev.populated);
+	assert_int_equal(ev.oom_kills, 0);
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+	put_file(tpath("%s/memory.events", d), "low 0\nhigh 0\nmax 9\noom 2\noom_kill 2\n");
+	assert_int_equal(poll(&pfd, 1, 1000), 1);
+	assert_int_equal(cg_unit_events(u, &ev), 0);
+	assert_int_equal(ev.oom_kills, 2);
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+
+	put_file(tpath("%s/cgroup.procs", d), "101\n202\n");
+	assert_true(cg_unit_contains(u, 202));
+	assert_false(cg_unit_contains(u, 303));
+	assert_true(cg_unit_populated(u));
+	put_file(tpath("%s/cgroup.events", d), "populated 0\nfrozen 0\n");
+	assert_false(cg_unit_populated(u));
+	cg_unit_free(u);
+	cg_manager_free(m);
+}
+
+/* ---- v1 ------------------------------------------------------------------ */
+
+static void test_v1_tree_and_limits(void **state)
+{
+	struct fx *fx = *state;
+	const char *r = fx->root;
+	struct cgroup_limits lim = all_limits();
+	struct cg_unit *u;
+	struct cg_child c;
+	char *why = NULL;
+
+	fake_v1_tree(r, "b", "web");
+	struct cg_manager *m = mgr(r, CG_LAYOUT_V1, "b");
+	assert_int_equal(cg_manager_layout(m), CG_LAYOUT_V1);
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), 0);
+	assert_null(why);
+	/* Tracking lives in the pids hierarchy on pure v1. */
+	assert_string_equal(cg_unit_path(u), tpath("%s/pids/b/web.service", r));
+	LOCAL_PATH(mem, "%s/memory/b/web.service", r);
+	assert_string_equal(get_file(tpath("%s/memory.limit_in_bytes", mem)), "67108864");
+	assert_string_equal(get_file(tpath("%s/memory.soft_limit_in_bytes", mem)), "50331648");
+	/* memsw is memory + swap: 64M + 16M. */
+	assert_string_equal(get_file(tpath("%s/memory.memsw.limit_in_bytes", mem)), "83886080");
+	LOCAL_PATH(cpu, "%s/cpu/b/web.service", r);
+	assert_string_equal(get_file(tpath("%s/cpu.cfs_quota_us", cpu)), "50000");
+	assert_string_equal(get_file(tpath("%s/cpu.cfs_period_us", cpu)), "100000");
+	assert_string_equal(get_file(tpath("%s/cpu.shares", cpu)), "2048");
+	assert_string_equal(get_file(tpath("%s/pids/b/web.service/pids.max", r)), "100");
+	assert_string_equal(get_file(tpath("%s/blkio/b/web.service/blkio.weight", r)), "510");
+
+	/* memory, cpu, cpuacct, blkio, pids, freezer; no v2 dir to clone into. */
+	cg_unit_child(u, &c);
+	assert_int_equal(c.clone_fd, -1);
+	assert_int_equal(nfds(&c), 6);
+	assert_int_equal(cg_child_attach(&c), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(v1_all); i++)
+		assert_string_equal(get_file(tpath("%s/%s/b/web.service/cgroup.procs", r,
+						   cg_ctl_v1_names[v1_all[i]])), "0");
+	cg_unit_free(u);
+
+	/* Unlimited is -1 for memory and cpu, "max" for pids. */
+	lim = (struct cgroup_limits){.memory_max = {true, SYSG_UNLIMITED}, .cpu_max_set = true,
+				     .cpu_quota_usec = SYSG_UNLIMITED, .cpu_period_usec = 20000,
+				     .pids_max = {true, SYSG_UNLIMITED}};
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), 0);
+	assert_string_equal(get_file(tpath("%s/memory.limit_in_bytes", mem)), "-1");
+	assert_string_equal(get_file(tpath("%s/memory.soft_limit_in_bytes", mem)), "-1");
+	assert_string_equal(get_file(tpath("%s/memory.memsw.limit_in_bytes", mem)), "-1");
+	assert_string_equal(get_file(tpath("%s/cpu.cfs_quota_us", cpu)), "-1");
+	assert_string_equal(get_file(tpath("%s/cpu.cfs_period_us", cpu)), "20000");
+	assert_string_equal(get_file(tpath("%s/cpu.shares", cpu)), "1024");
+	assert_string_equal(get_file(tpath("%s/pids/b/web.service/pids.max", r)), "max");
+	cg_unit_free(u);
+
+	/* Without limits the unit joins only what it accounts with (memory,
+	 * cpuacct, pids) and what tracks and kills it (pids, freezer). */
+	assert_int_equal(cg_unit_open(m, "web", NULL, &u, &why), 0);
+	cg_unit_child(u, &c);
+	assert_int_equal(nfds(&c), 4);
+	cg_unit_free(u);
+	cg_manager_free(m);
+}
+
+static void test_v1_errors(void **state)
+{
+	struct fx *fx = *state;
+	const char *r = fx->root;
+	struct cgroup_limits lim = {.memory_max = {true, 32 * MB}, .memory_swap_max = {true, 0}};
+	struct cg_unit *u;
+	char *why = NULL;
+
+	fake_v1_tree(r, "b", "web");
+	struct cg_manager *m = mgr(r, CG_LAYOUT_V1, "b");
+	LOCAL_PATH(mem, "%s/memory/b/web.service", r);
+
+	/* memsw = memory: swap 0. */
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), 0);
+	assert_string_equal(get_file(tpath("%s/memory.memsw.limit_in_bytes", mem)), "33554432");
+	cg_unit_free(u);
+
+	/* A swap limit needs a memory limit on v1. */
+	lim.memory_max.set = false;
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), -EOPNOTSUPP);
+	assert_string_equal(why, "memory_swap_max: cgroup v1 limits memory and swap together "
+				 "(memory.memsw.limit_in_bytes = memory_max + memory_swap_max): "
+				 "set memory_max too");
+	free(why);
+	why = NULL;
+
+	/* No swap accounting. */
+	lim.memory_max.set = true;
+	unlink(tpath("%s/memory.memsw.limit_in_bytes", mem));
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), -EOPNOTSUPP);
+	assert_string_equal(why, tpath("memory_swap_max: %s/memory.memsw.limit_in_bytes does not "
+				       "exist: the kernel does not account swap (boot with "
+				       "swapaccount=1)", mem));
+	free(why);
+	why = NULL;
+
+	/* blkio: weight, else bfq.weight, else an error naming io_weight. */
+	LOCAL_PATH(blk, "%s/blkio/b/web.service", r);
+	lim = (struct cgroup_limits){.io_weight = {true, 1}};
+	unlink(tpath("%s/blkio.weight", blk));
+	put_file(tpath("%s/blkio.bfq.weight", blk), "100");
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), 0);
+	assert_string_equal(get_file(tpath("%s/blkio.bfq.weight", blk)), "1");
+	cg_unit_free(u);
+	unlink(tpath("%s/blkio.bfq.weight", blk));
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), -EOPNOTSUPP);
+	assert_string_equal(why, tpath("io_weight: neither blkio.weight nor blkio.bfq.weight "
+				       "exists in %s (no CFQ or BFQ I/O scheduler)", blk));
+	free(why);
+	why = NULL;
+
+	/* A controller that is not mounted. */
+	rm_rf(tpath("%s/cpu", r));
+	cg_manager_free(m);
+	m = mgr(r, CG_LAYOUT_V1, "b");
+	lim = (struct cgroup_limits){.cpu_weight = {true, 50}};
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), -EOPNOTSUPP);
+	assert_string_equal(why, tpath("cpu_weight: no cgroup v1 cpu hierarchy is mounted at %s/cpu", r));
+	free(why);
+	cg_manager_free(m);
+}
+
+static void test_v1_comount_and_stats(void **state)
+{
+	struct fx *fx = *state;
+	const char *r = fx->root;
+	struct cg_unit *u;
+	struct cg_child c;
+	struct cg_stats st;
+	struct cg_events ev;
+	char *why = NULL;
+	struct cgroup_limits lim = {.cpu_weight = {true, 1}};
+
+	fake_v1_tree(r, "b", "web");
+	/* cpu and cpuacct mounted together, as most distributions do. */
+	rm_rf(tpath("%s/cpu", r));
+	rm_rf(tpath("%s/cpuacct", r));
+	fake_v1(tpath("%s/cpu,cpuacct/b/web.service", r), CG_CTL_CPU);
+	fake_v1(tpath("%s/cpu,cpuacct/b/web.service", r), CG_CTL_CPUACCT);
+	assert_int_equal(symlink("cpu,cpuacct", tpath("%s/cpu", r)), 0);
+	assert_int_equal(symlink("cpu,cpuacct", tpath("%s/cpuacct", r)), 0);
+	struct cg_manager *m = mgr(r, CG_LAYOUT_V1, "b");
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), 0);
+	assert_string_equal(get_file(tpath("%s/cpu,cpuacct/b/web.service/cpu.shares", r)), "10");
+	cg_unit_child(u, &c);
+	/* memory, cpu+cpuacct (one hierarchy), pids, freezer; blkio is not needed. */
+	assert_int_equal(nfds(&c), 4);
+
+	LOCAL_PATH(mem, "%s/memory/b/web.service", r);
+	put_file(tpath("%s/memory.usage_in_bytes", mem), "100\n");
+	put_file(tpath("%s/memory.max_usage_in_bytes", mem), "200\n");
+	put_file(tpath("%s/cpu,cpuacct/b/web.service/cpuacct.usage", r), "3000999\n");
+	put_file(tpath("%s/pids/b/web.service/pids.current", r), "3\n");
+	assert_int_equal(cg_unit_stats(u, &st), 0);
+	assert_int_equal(st.memory_current, 100);
+	assert_int_equal(st.memory_peak, 200);
+	assert_int_equal(st.cpu_usec, 3000);
+	assert_int_equal(st.pids_current, 3);
+
+	put_file(tpath("%s/memory.oom_control", mem), "oom_kill_disable 0\nunder_oom 0\noom_kill 5\n");
+	put_file(tpath("%s/pids/b/web.service/cgroup.procs", r), "77\n");
+	assert_int_equal(cg_unit_events(u, &ev), 0);
+	assert_true(ev.populated);
+	assert_int_equal(ev.oom_kills, 5);
+	/* The OOM eventfd was registered through cgroup.event_control. */
+	assert_true(strlen(get_file(tpath("%s/cgroup.event_control", mem))) >= 3);
+	cg_unit_free(u);
+	cg_manager_free(m);
+}
+
+/* ---- hybrid -------------------------------------------------------------- */
+
+static void test_hybrid(void **state)
+{
+	struct fx *fx = *state;
+	const char *r = fx->root;
+	struct cgroup_limits lim = {.memory_max = {true, 32 * MB}, .pids_max = {true, 64}};
+	struct cg_unit *u;
+	struct cg_child c;
+	struct cg_stats st;
+	char *why = NULL;
+
+	fake_v2(tpath("%s/unified", r), "", NO_FILES);
+	fake_v2(tpath("%s/unified/b/web.service", r), "", NO_FILES);
+	fake_v1_tree(r, "b", "web");
+	struct cg_manager *m = mgr(r, CG_LAYOUT_HYBRID, "b");
+	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), 0);
+	/* v2 tracks and kills; v1 enforces. */
+	assert_string_equal(cg_unit_path(u), tpath("%s/unified/b/web.service", r));
+	assert_string_equal(get_file(tpath("%s/unified/cgroup.subtree_control", r)), "");
+	assert_string_equal(get_file(tpath("%s/memory/b/web.service/memory.limit_in_bytes", r)),
+			    "33554432");
+	assert_string_equal(get_file(tpath("%s/pids/b/web.service/pids.max", r)), "64");
+	/* unified + memory + pids: no cpu, blkio, freezer or cpuacct without a need. */
+	cg_unit_child(u, &c);
+	assert_true(c.clone_fd >= 0);
+	assert_int_equal(nfds(&c), 3);
+	assert_int_equal(cg_child_attach(&c), 0);
+	assert_string_equal(get_file(tpath("%s/unified/b/web.service/cgroup.procs", r)), "0");
+	assert_string_equal(get_file(tpath("%s/memory/b/web.service/cgroup.procs", r)), "0");
+	assert_string_equal(get_file(tpath("%s/pids/b/web.service/cgroup.procs", r)), "0");
+	assert_string_equal(get_file(tpath("%s/cpu/b/web.service/cgroup.procs", r)), "");
+
+	/* Memory and pids from v1, CPU time from v2's cpu.stat. */
+	put_file(tpath("%s/memory/b/web.service/memory.usage_in_bytes", r), "4096");
+	put_file(tpath("%s/pids/b/web.service/pids.current", r), "2");
+	put_file(tpath("%s/unified/b/web.service/cpu.stat", r), "usage_usec 99\n");
+	assert_int_equal(cg_unit_stats(u, &st), 0);
+	assert_int_equal(st.memory_current, 4096);
+	assert_int_equal(st.pids_current, 2);
+	assert_int_equal(st.cpu_usec, 99);
+	cg_unit_free(u);
+	cg_manager_free(m);
+}
+
+/* ---- leftovers and cleanup ---------------------------------------------- */
+
+struct found {
+	char names[8][32];
+	int n;
+};
+
+static void on_found(const char *unit, void *arg)
+{
+	struct found *f = arg;
+	if (f->n < 8)
+		snprintf(f->names[f->n++], 32, "%s", unit);
+}
+
+static bool has(const struct found *f, const char *name)
+{
+	for (int i = 0; i < f->n; i++)
+		if (streq(f->names[i], name))
+			return true;
+	return false;
+}
+
+static void test_scan_and_remove(void **state)
+{
+	struct fx *fx = *state;
+	const char *r = fx->root;
+	struct found f = {0};
+	struct cg_unit *u[3];
+	char *why = NULL;
+
+	fake_v2(tpath("%s/unified", r), "", NO_FILES);
+	fake_v1_tree(r, "b", NULL);
+	mkdirs(tpath("%s/unified/b/a.service", r));
+	mkdirs(tpath("%s/unified/b/shop@b.service", r));
+	mkdirs(tpath("%s/unified/b/supervisor", r));
+	mkdirs(tpath("%s/unified/b/junk", r));
+	mkdirs(tpath("%s/memory/b/a.service", r));
+	mkdirs(tpath("%s/memory/b/c.service", r));
+	mkdirs(tpath("%s/unified/other/x.service", r));
+	mkdirs(tpath("%s/memory/other/y.service", r));
+	struct cg_manager *m = mgr(r, CG_LAYOUT_HYBRID, "b");
+
+	assert_int_equal(cg_manager_scan(m, on_found, &f), 0);
+	assert_int_equal(f.n, 3);
+	assert_true(has(&f, "a"));
+	assert_true(has(&f, "shop@b"));
+	assert_true(has(&f, "c"));
+
+	/* What a supervisor does with them: open (kill), remove. */
+	for (int i = 0; i < f.n; i++) {
+		fake_v2(tpath("%s/unified/b/%s.service", r, f.names[i]), "", NO_FILES);
+		fake_v1(tpath("%s/memory/b/%s.service", r, f.names[i]), CG_CTL_MEMORY);
+		fake_v1(tpath("%s/pids/b/%s.service", r, f.names[i]), CG_CTL_PIDS);
+	}
+	for (int i = 0; i < f.n; i++)
+		assert_int_equal(cg_unit_open(m, f.names[i], NULL, &u[i], &why), 0);
+	clear_files(r);
+	for (int i = 0; i < f.n; i++) {
+		assert_int_equal(cg_unit_remove(u[i]), 0);
+		cg_unit_free(u[i]);
+	}
+	assert_false(dir_exists(tpath("%s/unified/b/a.service", r)));
+	assert_false(dir_exists(tpath("%s/memory/b/a.service", r)));
+	assert_false(dir_exists(tpath("%s/pids/b/a.service", r)));
+	assert_false(dir_exists(tpath("%s/memory/b/c.service", r)));
+	assert_false(dir_exists(tpath("%s/unified/b/shop@b.service", r)));
+	/* junk is not ours to remove: <base> stays, and says so. */
+	assert_int_equal(cg_manager_remove(m), -EBUSY);
+	assert_true(dir_exists(tpath("%s/unified/b/junk", r)));
+	rmdir(tpath("%s/unified/b/junk", r));
+	assert_int_equal(cg_manager_remove(m), 0);
+	assert_false(dir_exists(tpath("%s/unified/b", r)));
+	assert_false(dir_exists(tpath("%s/memory/b", r)));
+	assert_false(dir_exists(tpath("%s/pids/b", r)));
+	/* Other bases are never touched. */
+	assert_true(dir_exists(tpath("%s/unified/other/x.service", r)));
+	assert_true(dir_exists(tpath("%s/memory/other/y.service", r)));
+	cg_manager_free(m);
+}
+
+/* ---- report -------------------------------------------------------------- */
+
+struct lines {
+	struct sbuf b;
+};
+
+static void on_line(bool ok, const char *what, const char *why, void *arg)
+{
+	struct lines *l = arg;
+	sbuf_addf(&l->b, "%s %s: %s\n", ok ? "+" : "-", what, why);
+}
+
+static void test_report(void **state)
+{
+	struct fx *fx = *state;
+	const char *r = fx->root;
+	struct lines l = {0};
+
+	fake_v2(r, "memory pids", NO_FILES);
+	fake_v2(tpath("%s/b", r), "", NO_FILES);
+	struct cg_manager *m = mgr(r, CG_LAYOUT_V2, "b");
+	cg_manager_report(m, on_line, &l);
+	assert_non_null(strstr(l.b.s, tpath("+ cgroup layout: v2, v2 at %s\n", r)));
+	assert_non_null(strstr(l.b.s, tpath("+ cgroup tracking: one cgroup per service in %s/b\n", r)));
+	assert_non_null(strstr(l.b.s, tpath("+ cgroup kill: cgroup.kill in %s/b\n", r)));
+	assert_non_null(strstr(l.b.s, "+ cgroup limit memory_max: memory.max (memory controller)\n"));
+	assert_non_null(strstr(l.b.s, tpath("- cgroup limit cpu_max: the cpu controller is not "
+					    "available in %s\n", r)));
+	assert_non_null(strstr(l.b.s, "+ cgroup OOM kills: memory.events oom_kill, watched with inotify\n"));
+	sbuf_free(&l.b);
+	cg_manager_free(m);
+}
+
+/* ---- user mode ----------------------------------------------------------- */
+
+/* Runs fn as uid/gid 65534 in a child; returns what it wrote. */
+static char *as_nobody(void (*fn)(int out, void *arg), void *arg)
+{
+	static char buf[4096];
+	int p[2];
+	ssize_t n, len = 0;
+	int status;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+			_exit(2);
+		fn(p[1], arg);
+		_exit(0);
+	}
+	close(p[1]);
+	while ((n = read(p[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	buf[len] = '\0';
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return buf;
+}
+
+static void user_mode_probe(int out, void *arg)
+{
+	const char *root = arg;
+	struct cg_manager_opts o = {.fs_root = root, .base = "b", .force_layout = true,
+				    .layout = CG_LAYOUT_V2,
+				    .proc_cgroup = tpath("%s/proc-cgroup", root)};
+	struct cgroup_limits lim = {.memory_max = {true, 32 * MB}};
+	struct cg_unit *u = NULL;
+	char *why = NULL, *why2 = NULL;
+	struct cg_manager *m = cg_manager_new(&o, &why);
+	int err = cg_unit_open(m, "web", &lim, &u, &why2);
+
+	dprintf(out, "tracking=%d\nnew=%s\nopen=%d %s\n", cg_manager_tracking(m),
+		why ? why : "", err, why2 ? why2 : "");
+	cg_unit_free(u);
+	cg_manager_free(m);
+}
+
+static void test_user_mode(void **state)
+{
+	struct fx *fx = *state;
+	const char *r = fx->root;
+	LOCAL_PATH(me, "%s/user.slice/app.service", r);
+	char *out;
+
+	if (geteuid() != 0)
+		skip();
+	fake_v2(r, "memory pids", NO_FILES);
+	fake_v2(me, "memory pids", NO_FILES);
+	put_file(tpath("%s/proc-cgroup", r), "0::/user.slice/app.service\n");
+
+	/* Not ours: tracking off, and a limit fails naming itself. */
+	out = as_nobody(user_mode_probe, (void *)r);
+	assert_string_equal(out, tpath(
+		"tracking=0\n"
+		"new=no delegated cgroup v2 subtree for uid 65534: %s is owned by uid 0\n"
+		"open=-95 memory_max: no delegated cgroup v2 subtree for uid 65534: %s is owned "
+		"by uid 0\n", me, me));
+
+	/* Delegated (what systemd's Delegate=yes does): <base> below our cgroup,
+	 * and a limit's controller is enabled there. */
+	assert_int_equal(chown(me, 65534, 65534), 0);
+	assert_int_equal(chown(tpath("%s/cgroup.procs", me), 65534, 65534), 0);
+	assert_int_equal(chown(tpath("%s/cgroup.subtree_control", me), 65534, 65534), 0);
+	fake_v2(tpath("%s/b", me), "", NO_FILES);
+	fake_v2(tpath("%s/b/web.service", me), "", ALL_FILES);
+	chown_r_nobody(tpath("%s/b", me));
+	out = as_nobody(user_mode_probe, (void *)r);
+	assert_string_equal(out, "tracking=1\nnew=\nopen=0 \n");
+	assert_string_equal(get_file(tpath("%s/b/web.service/memory.max", me)), "33554432");
+	assert_string_equal(get_file(tpath("%s/cgroup.subtree_control", me)), "+memory +pids");
+
+	/* Our cgroup is not in the proc file at all. */
+	put_file(tpath("%s/proc-cgroup", r), "4:memory:/x\n");
+	out = as_nobody(user_mode_probe, (void *)r);
+	assert_string_equal(out, tpath(
+		"tracking=0\n"
+		"new=no delegated cgroup v2 subtree for uid 65534: our cgroup in %s is not known "
+		"(%s/proc-cgroup)\n"
+		"open=-95 memory_max: no delegated cgroup v2 subtree for uid 65534: our cgroup in "
+		"%s is not known (%s/proc-cgroup)\n", r, r, r, r));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mappings),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test_setup_teardown(test_detect_none, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_tree_and_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_only_needed_controllers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_only_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_stats_and_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v1_tree_and_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v1_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v1_comount_and_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hybrid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_and_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_mode, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
