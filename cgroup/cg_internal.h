@@ -70,6 +70,7 @@ struct cg_manager {
 	enum cg_layout layout;
 	char *fs_root, *base_name, *proc_cgroup;
 	bool system_mode, no_cgroup_kill;
+	bool nested;             /* system mode below a cgroup systemd delegated to us */
 	uid_t uid;
 	struct cg_hier h[CG_MAX_HIER];
 	size_t nh;

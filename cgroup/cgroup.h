@@ -14,6 +14,9 @@
  * <base> is at the top of each hierarchy; in user mode it is below the cgroup
  * sysg was started in, if that is writable (delegated). See docs/cgroups.md.
  *
+ * Two backends implement struct cg_ops (cgroup/cg_internal.h): v2 and v1. On
+ * hybrid hosts v2 has the tracking role and v1 the controller role.
+ *
  * Everything that can fail returns 0 or -errno; `why` (when non-NULL) receives
  * a malloc'd one-line reason for the user, naming the limit or file involved.
  * The child half (cg_child_attach) is async-signal-safe: no malloc, no stdio.
@@ -33,7 +36,9 @@ extern const char *const cg_layout_names[4];
 struct cg_manager_opts {
 	const char *fs_root;   /* "/sys/fs/cgroup"; a temp dir in unit tests */
 	const char *base;      /* "sysg", or "sysg-<hash>" for a non-default runtime dir */
-	bool system_mode;      /* <base> at the top of each hierarchy, else below our own cgroup */
+	bool system_mode;      /* <base> at the top of each hierarchy (or below our cgroup if
+				* systemd delegated it: xattr trusted.delegate), else below
+				* our own cgroup when it is ours (user mode) */
 	bool move_self;        /* move sysg itself to <base>/supervisor (v2); false in unit tests */
 
 	/* Test seams; zero means the real thing. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "supervisor/log.h"
@@ -106,6 +107,20 @@ static int v1_tracker(const struct cg_manager *m)
 	return -1;
 }
 
+/* name=systemd is only a fallback tracker; as found last it is the last
+ * hierarchy, so leaving it out is dropping the tail. */
+static void drop_unused_named(struct cg_manager *m)
+{
+	int i = m->v1[CG_CTL_NAMED];
+
+	if (i < 0 || i == m->track || i != (int)m->nh - 1 || m->h[i].ctls != CG_BIT(CG_CTL_NAMED))
+		return;
+	free(m->h[i].mount);
+	m->h[i] = (struct cg_hier){0};
+	m->v1[CG_CTL_NAMED] = -1;
+	m->nh--;
+}
+
 static char *read_proc_cgroup(const struct cg_manager *m)
 {
 	char *buf;
@@ -140,12 +155,44 @@ static bool delegated(const struct cg_manager *m, const char *dir, char **why)
 	return ok;
 }
 
+/* systemd marks a cgroup it hands to a service (Delegate=yes) with this
+ * xattr: the service is then the single writer of that subtree, and of
+ * nothing above it. */
+static bool delegated_by_systemd(const char *dir)
+{
+	char v[8];
+	ssize_t n = getxattr(dir, "trusted.delegate", v, sizeof(v));
+
+	if (n < 0)
+		n = getxattr(dir, "user.delegate", v, sizeof(v));
+	return n == 1 && v[0] == '1';
+}
+
+static bool nest_in_system_mode(const struct cg_manager *m, const char *self)
+{
+	char *path, *dir;
+	bool nest;
+
+	if (m->v2 < 0 || !self)
+		return false;
+	path = cg_self_path(self, true, 0);
+	if (!path || streq(path, "/")) {
+		free(path);
+		return false;
+	}
+	dir = xasprintf("%s%s", m->h[m->v2].mount, path);
+	nest = delegated_by_systemd(dir);
+	free(dir);
+	free(path);
+	return nest;
+}
+
 static void setup_hier(struct cg_manager *m, struct cg_hier *h, const char *self)
 {
 	char *path = NULL, *why = NULL;
 	int err;
 
-	if (m->system_mode) {
+	if (m->system_mode && !m->nested) {
 		h->parent = xstrdup(h->mount);
 	} else {
 		path = self ? cg_self_path(self, h->v2, h->ctls) : NULL;
@@ -157,7 +204,7 @@ static void setup_hier(struct cg_manager *m, struct cg_hier *h, const char *self
 		h->parent = streq(path, "/") ? xstrdup(h->mount)
 					     : xasprintf("%s%s", h->mount, path);
 		free(path);
-		if (!delegated(m, h->parent, &why)) {
+		if (!m->system_mode && !delegated(m, h->parent, &why)) {
 			h->why = why;
 			return;
 		}
@@ -235,6 +282,7 @@ struct cg_manager *cg_manager_new(const struct cg_manager_opts *o, char **why)
 		m->v2 = add_hier(m, true, v2_mount);
 	find_v1(m, o->force_layout);
 	m->track = m->layout == CG_LAYOUT_V1 ? v1_tracker(m) : m->v2;
+	drop_unused_named(m);
 	m->track_ops = m->layout == CG_LAYOUT_V1 ? &cg_v1_ops : &cg_v2_ops;
 	m->ctl_ops = m->layout == CG_LAYOUT_V2 ? &cg_v2_ops : &cg_v1_ops;
 	if (m->track < 0) {
@@ -243,7 +291,8 @@ struct cg_manager *cg_manager_new(const struct cg_manager_opts *o, char **why)
 		goto out;
 	}
 
-	self = m->system_mode ? NULL : read_proc_cgroup(m);
+	self = read_proc_cgroup(m);
+	m->nested = m->system_mode && nest_in_system_mode(m, self);
 	for (size_t i = 0; i < m->nh; i++)
 		setup_hier(m, &m->h[i], self);
 	free(self);

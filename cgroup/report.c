@@ -27,7 +27,8 @@ static char *layout_text(const struct cg_manager *m)
 		sbuf_addf(&b, ", v1 ");
 		for (int c = 0, first = 1; c < CG_CTL__COUNT; c++)
 			if (m->h[i].ctls & CG_BIT(c)) {
-				sbuf_addf(&b, "%s%s", first ? "" : ",", cg_ctl_v1_names[c]);
+				sbuf_addf(&b, "%s%s%s", first ? "" : ",",
+					  c == CG_CTL_NAMED ? "name=" : "", cg_ctl_v1_names[c]);
 				first = 0;
 			}
 		sbuf_addf(&b, " at %s", m->h[i].mount);
@@ -93,7 +94,9 @@ static bool limit_ok(const struct cg_manager *m, enum cg_limit l, char **why)
 		return false;
 	}
 	*why = xasprintf("v1 %s%s", cg_limits[l].v1_file,
-			 l == CG_LIM_MEMORY_HIGH ? " (an approximation of memory.high)" : "");
+			 l == CG_LIM_MEMORY_HIGH ? " (an approximation of memory.high)"
+			 : l == CG_LIM_CPU_MAX ? " and cpu.cfs_period_us"
+			 : l == CG_LIM_MEMORY_SWAP_MAX ? " (memory + swap)" : "");
 	return true;
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 
 #include <cmocka.h>
 
@@ -960,6 +961,43 @@ static void test_user_mode(void **state)
 		"%s is not known (%s/proc-cgroup)\n", r, r, r, r));
 }
 
+/* System mode under systemd with Delegate=yes: sysg nests in the cgroup it
+ * was given (marked with trusted.delegate) instead of writing at the root. */
+static void test_systemd_delegate(void **state)
+{
+	struct fx *fx = *state;
+	const char *r = fx->root;
+	LOCAL_PATH(svc, "%s/system.slice/sysg.service", r);
+	struct cg_manager_opts o = {.fs_root = r, .base = "b", .system_mode = true,
+				    .force_layout = true, .layout = CG_LAYOUT_V2,
+				    .proc_cgroup = tpath("%s/proc-cgroup", r)};
+	struct lines l = {0};
+	struct cg_manager *m;
+
+	if (geteuid() != 0)
+		skip(); /* trusted.* xattrs */
+	fake_v2(r, "memory pids", NO_FILES);
+	fake_v2(svc, "memory pids", NO_FILES);
+	put_file(tpath("%s/proc-cgroup", r), "0::/system.slice/sysg.service\n");
+
+	/* Not delegated: the top of the hierarchy. */
+	m = cg_manager_new(&o, NULL);
+	assert_true(dir_exists(tpath("%s/b", r)));
+	assert_false(dir_exists(tpath("%s/b", svc)));
+	cg_manager_free(m);
+	rmdir(tpath("%s/b", r));
+
+	assert_int_equal(setxattr(svc, "trusted.delegate", "1", 1, 0), 0);
+	m = cg_manager_new(&o, NULL);
+	assert_true(cg_manager_tracking(m));
+	assert_true(dir_exists(tpath("%s/b", svc)));
+	assert_false(dir_exists(tpath("%s/b", r)));
+	cg_manager_report(m, on_line, &l);
+	assert_non_null(strstr(l.b.s, tpath("+ cgroup tracking: one cgroup per service in %s/b\n", svc)));
+	sbuf_free(&l.b);
+	cg_manager_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -978,6 +1016,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scan_and_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_systemd_delegate, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

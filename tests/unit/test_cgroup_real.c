@@ -928,6 +928,34 @@ static void test_system_move_self(void **state)
 	assert_true(no_leftovers(fx->base));
 }
 
+static void report_line(bool ok, const char *what, const char *why, void *arg)
+{
+	struct sbuf *b = arg;
+	sbuf_addf(b, "%s %s: %s\n", ok ? "✓" : "✗", what, why);
+}
+
+/* What `sysg isolation check` will print on this host. */
+static void test_report(void **state)
+{
+	struct fx *fx = *state;
+	need_root();
+	struct sbuf b = {0};
+
+	mgr(fx);
+	cg_manager_report(fx->m, report_line, &b);
+	print_message("%s", b.s);
+	if (fx->m->layout == CG_LAYOUT_HYBRID) {
+		assert_non_null(strstr(b.s, "✓ cgroup layout: hybrid, v2 at " ROOT "/unified, v1 memory at "));
+		assert_non_null(strstr(b.s, tpath("✓ cgroup kill: cgroup.kill in " ROOT "/unified/%s\n", fx->base)));
+		assert_non_null(strstr(b.s, "✓ CLONE_INTO_CGROUP: "));
+		assert_non_null(strstr(b.s, "✓ cgroup limit memory_max: v1 memory.limit_in_bytes\n"));
+		assert_non_null(strstr(b.s, "✓ cgroup OOM kills: v1 memory.oom_control"));
+	}
+	sbuf_free(&b);
+	assert_int_equal(cg_manager_remove(fx->m), 0);
+	assert_true(no_leftovers(fx->base));
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -959,6 +987,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_user_not_delegated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_user_delegated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_system_move_self, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
+		cmocka_unit_test_prestate_setup_teardown(test_report, setup, teardown, (void *)&forced_v1),
 	};
 	int rc;
 
