@@ -213,6 +213,7 @@ static void setup_hier(struct cg_manager *m, struct cg_hier *h, const char *self
 	err = cg_mkdir(h->base);
 	if (err) {
 		h->why = xasprintf("cannot create %s: %s", h->base, strerror(-err));
+		log_debug("cgroup: %s", h->why);
 		return;
 	}
 	h->usable = true;
@@ -239,9 +240,10 @@ static void move_self(struct cg_manager *m)
 
 	if (!err)
 		err = cg_write(leaf, "cgroup.procs", "0");
-	if (err)
+	if (err) {
 		m->move_why = xasprintf("cannot move sysg to %s: %s", leaf, strerror(-err));
-	else
+		log_debug("cgroup: %s", m->move_why);
+	} else
 		m->moved_self = true;
 	free(leaf);
 }

@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "supervisor/log.h"
 #include "supervisor/util.h"
 
 static const char *v1dir(const struct cg_unit *u, enum cg_ctl c)
@@ -279,13 +280,14 @@ static int v1_watch(struct cg_unit *u)
 	if (u->oom_ctl_fd < 0 || u->oom_efd < 0)
 		goto out_close;
 	snprintf(v, sizeof(v), "%d %d", u->oom_efd, u->oom_ctl_fd);
-	if (cg_write(dir, "cgroup.event_control", v) < 0)
+	if ((errno = -cg_write(dir, "cgroup.event_control", v)))
 		goto out_close;
 	ev.data.fd = u->oom_efd;
 	if (epoll_ctl(u->epfd, EPOLL_CTL_ADD, u->oom_efd, &ev) < 0)
 		return -errno;
 	return 0;
 out_close:
+	log_debug("cgroup: no OOM notification for %s: %s", dir, strerror(errno));
 	if (u->oom_ctl_fd >= 0)
 		close(u->oom_ctl_fd);
 	if (u->oom_efd >= 0)

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 
+#include "supervisor/log.h"
 #include "supervisor/util.h"
 
 static struct cg_hier *v2h(const struct cg_unit *u) { return &u->m->h[u->m->v2]; }
@@ -80,8 +81,12 @@ static int enable_level(const char *dir, const struct cg_need *n, unsigned need,
 		if (!(miss_want & CG_BIT(c)))
 			continue;
 		ctl_list(&b, CG_BIT(c));
-		if (cg_write(dir, "cgroup.subtree_control", b.s) < 0)
+		err = cg_write(dir, "cgroup.subtree_control", b.s);
+		if (err) {
+			log_debug("cgroup: no %s accounting: cannot enable it in %s: %s",
+				  cg_ctl_v2_names[c], dir, strerror(-err));
 			*want &= ~CG_BIT(c);
+		}
 	}
 	sbuf_free(&b);
 	return 0;
