@@ -82,6 +82,7 @@ struct cg_manager {
 	char *why_off;           /* why tracking is off */
 	char *move_why;          /* why sysg could not move itself, or NULL */
 	bool moved_self;
+	char *orig_dir;          /* the v2 cgroup sysg was started in (to go back at exit) */
 };
 
 struct cg_unit {

@@ -236,8 +236,14 @@ static void move_self(struct cg_manager *m)
 {
 	struct cg_hier *h = &m->h[m->v2];
 	char *leaf = cg_path(h->base, "supervisor");
+	char *self = read_proc_cgroup(m), *path = self ? cg_self_path(self, true, 0) : NULL;
 	int err = cg_mkdir(leaf);
 
+	free(self);
+	if (path) {
+		m->orig_dir = cg_path(h->mount, path);
+		free(path);
+	}
 	if (!err)
 		err = cg_write(leaf, "cgroup.procs", "0");
 	if (err) {
@@ -328,6 +334,7 @@ void cg_manager_free(struct cg_manager *m)
 	free(m->fs_root);
 	free(m->base_name);
 	free(m->proc_cgroup);
+	free(m->orig_dir);
 	free(m->why_off);
 	free(m->move_why);
 	free(m);
@@ -398,6 +405,10 @@ int cg_manager_scan(struct cg_manager *m, void (*found)(const char *unit, void *
 int cg_manager_remove(struct cg_manager *m)
 {
 	int err = 0;
+
+	/* Our own leaf can only go once we left it: back where we were started. */
+	if (m->moved_self && m->orig_dir && cg_write(m->orig_dir, "cgroup.procs", "0") == 0)
+		m->moved_self = false;
 
 	for (size_t i = 0; i < m->nh; i++) {
 		struct cg_hier *h = &m->h[i];

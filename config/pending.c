@@ -21,8 +21,6 @@ static const struct pending {
 	{PENDING_SERVICE, "skip", "skip"},
 	{PENDING_SERVICE, "isolation", "isolation"},
 	{PENDING_SERVICE, "capabilities", "capabilities"},
-	{PENDING_SERVICE, "limits.cgroup", "cgroup limits (limits.cgroup)"},
-	{PENDING_SERVICE, "kill_mode", "kill_mode"},
 	{PENDING_SERVICE, "secrets", "secrets"},
 	{PENDING_SERVICE, "network", "service networking (network)"},
 	{PENDING_TOP, "networks", "networks"},

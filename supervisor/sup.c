@@ -16,6 +16,7 @@
 #include "supervisor/logs.h"
 #include "supervisor/runfile.h"
 #include "supervisor/spawn.h"
+#include "supervisor/track.h"
 #include "supervisor/util.h"
 
 /* One supervisor per process: libev callbacks and sys_ops find it here. */
@@ -71,26 +72,8 @@ static void op_timer(struct service *svc, sysg_usec_t after)
 	}
 }
 
-static void op_signal(struct service *svc, int sig, bool all)
-{
-	if (all && svc->pgid > 0 && kill(-svc->pgid, sig) == 0)
-		return;
-	/* A process that is not our child is reached through its pidfd (its pid may
-	 * have been recycled); our own child's pid cannot be before we reap it. */
-	if (svc->pidfd >= 0)
-		syscall(SYS_pidfd_send_signal, svc->pidfd, sig, NULL, 0);
-	else if (svc->pid > 0)
-		kill(svc->pid, sig);
-}
-
-static bool op_alive(struct service *svc)
-{
-	if (svc->pid > 0)
-		return true;
-	if (svc->cfg->kill_mode == KILL_PROCESS || svc->pgid <= 0)
-		return false;
-	return kill(-svc->pgid, 0) == 0 || errno == EPERM;
-}
+static void op_signal(struct service *svc, int sig, bool all) { track_signal(svc, sig, all); }
+static bool op_alive(struct service *svc) { return track_alive(svc); }
 
 static void report_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void pidfd_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -112,7 +95,7 @@ static void track_main(struct service *svc, pid_t pid, int pidfd)
 
 static pid_t op_follow_main(struct service *svc)
 {
-	pid_t pid = proc_oldest_in_session(svc->pgid);
+	pid_t pid = track_oldest(svc);
 	int pidfd = pid > 0 ? syscall(SYS_pidfd_open, pid, 0) : -1;
 
 	if (pidfd < 0)
@@ -147,9 +130,12 @@ static int op_spawn(struct service *svc, char **why)
 	struct spawned sp;
 	int r;
 
+	if ((r = track_prepare(S, svc, why)) < 0)
+		return r;
 	if ((r = build_ctx(svc, &ctx, why)) < 0)
 		return r;
 	if ((r = plan_build(svc->cfg, &ctx, &plan, why)) == 0) {
+		track_child(svc, &plan);
 		r = spawn_plan(&plan, &sp, why);
 		plan_free(&plan);
 	}
@@ -192,6 +178,8 @@ static void op_changed(struct service *svc)
 	if (!svc_is_active(svc) && svc->state != SVC_BACKOFF && !svc->pid) {
 		runfile_remove(S->run_dirfd, svc->cfg->unit);
 		svc->pgid = 0;
+		if (svc->state != SVC_WAITING)
+			track_release(svc);
 	}
 	if (svc->state == SVC_FAILED && S->stopping_all)
 		S->unclean = true;
@@ -349,6 +337,7 @@ static void main_exited(struct service *svc, int status)
 	}
 	svc->status = status;
 	svc->pid = 0;
+	svc->oom_killed = track_oom_since_last(svc);
 	if (svc->state == SVC_STOPPING && svc->sigkilled)
 		S->unclean = true;
 	svc_event(svc, SVC_EV_EXIT);
@@ -431,6 +420,7 @@ int sup_spawn_aux(struct sup *s, struct service *svc, const struct cmd *cmd, int
 	if (out_fd >= 0)
 		ctx.out_fd = out_fd;
 	if ((r = plan_build(svc->cfg, &ctx, &plan, why)) == 0) {
+		track_child(svc, &plan);
 		r = spawn_plan(&plan, out, why);
 		plan_free(&plan);
 	}
@@ -443,6 +433,13 @@ int sup_spawn_aux(struct sup *s, struct service *svc, const struct cmd *cmd, int
 	pidmap_put_aux(out->pid, svc->index, done, arg);
 	(void)s;
 	return 0;
+}
+
+void sup_event(struct sup *s, struct service *svc, enum svc_event ev)
+{
+	(void)s;
+	svc_event(svc, ev);
+	run_queue();
 }
 
 void sup_changed(struct sup *s, struct service *svc)
@@ -663,6 +660,7 @@ int sup_init(struct sup *s, struct sysg_config *cfg, const struct sysg_paths *pa
 	logs_set_name_width(width);
 	compute_dependents(s);
 	adopt_leftovers(s);
+	track_cleanup_leftovers(s);
 
 	ev_child_init(&s->child_w, child_cb, 0, 0);
 	ev_child_start(s->loop, &s->child_w);
@@ -682,6 +680,10 @@ int sup_run(struct sup *s)
 void sup_free(struct sup *s)
 {
 	for (size_t i = 0; i < s->nsvcs; i++) {
+		if (s->svcs[i].cg) {
+			ev_io_stop(s->loop, &s->svcs[i].cg_w);
+			cg_unit_free(s->svcs[i].cg);
+		}
 		svc_log_close(s->svcs[i].log, false);
 		if (s->svcs[i].pidfd >= 0)
 			close(s->svcs[i].pidfd);
@@ -691,6 +693,7 @@ void sup_free(struct sup *s)
 	free(s->queue);
 	free(s->queued);
 	free(s->pids);
+	cg_manager_remove(s->cg);
 	cg_manager_free(s->cg);
 	if (s->devnull >= 0)
 		close(s->devnull);
