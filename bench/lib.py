@@ -1,4 +1,5 @@
 """Shared bench plumbing: build helpers, run peers, measure processes."""
+import json
 import os
 import random
 import shutil
@@ -143,10 +144,10 @@ class Sysg(Peer):
 
     def setup(self):
         lines = ['version: "2"', "logs: {sink: none}", "services:"]
-        args = ", ".join(f'"{a}"' for a in self.argv)
+        args = json.dumps(self.argv)
         for i in range(self.n):
             lines.append(f"  s{i}:")
-            lines.append(f"    exec: [{args}]")
+            lines.append(f"    exec: {args}")
             if self.restart:
                 lines.append("    restart_policy: always")
                 lines.append("    backoff: 0")
