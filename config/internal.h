@@ -307,6 +307,8 @@ extern const size_t schema_ntables;
 /* Features that parse but have not landed (pending.c). */
 enum pending_scope { PENDING_TOP, PENDING_SERVICE };
 const char *pending_feature(enum pending_scope scope, const char *relpath);
+/* Tests set this to read what a pending feature parses into. */
+extern bool pending_ignore;
 
 /* ---- logs levels (load.c) and the per-service parse state ------------------------ */
 

@@ -28,8 +28,12 @@ static const struct pending {
 	{PENDING_TOP, "networks", "networks"},
 };
 
+bool pending_ignore;
+
 const char *pending_feature(enum pending_scope scope, const char *relpath)
 {
+	if (pending_ignore)
+		return NULL;
 	for (size_t i = 0; i < CFG_ARRAY_SIZE(pending); i++)
 		if (pending[i].scope == scope && !strcmp(pending[i].path, relpath))
 			return pending[i].feature;

@@ -7,7 +7,9 @@
 
 #include "config/internal.h"
 
-#define DYM_BUDGET 200 /* "did you mean" searches per file: each is O(services) */
+/* "did you mean" over service names costs O(services) per unknown name: a
+ * hostile file with many of both gets hints only for its first ones. */
+#define DYM_BUDGET 500000
 
 struct vctx {
 	struct lctx *c;
@@ -41,8 +43,8 @@ static void unknown_service(struct vctx *v, const char *path, unsigned line, uns
 	const char *best = NULL;
 	char hint[160];
 
-	if (v->dym_left) {
-		v->dym_left--;
+	if (v->dym_left >= v->c->cfg->nsvcs) {
+		v->dym_left -= v->c->cfg->nsvcs;
 		best = did_you_mean(name, v->names, v->c->cfg->nsvcs);
 	}
 	if (best)
