@@ -372,8 +372,9 @@ static void load_top(struct lctx *c, const struct ynode *root)
 	if (!key_seen(seen, &top_table, "version"))
 		lerr(c, NULL, "add version: \"2\" at the top", "the file has no version");
 	if (tb.legacy && tb.projects)
-		lerr(c, tb.legacy, "move the project's services under projects:",
-		     "a file may use project or projects, not both");
+		lerr_path(c, "project", tb.legacy->line, tb.legacy->col,
+			  "move the project's services under projects:",
+			  "a file may use project or projects, not both");
 	n = count_services(&tb);
 	c->cfg->svcs = arena_array(c->a, n + 1, sizeof(*c->cfg->svcs));
 	c->builds = cfg_xmalloc((n + 1) * sizeof(*c->builds));
