@@ -50,13 +50,18 @@ UNUSED static int load(const char *yaml)
 	return load_opts(yaml, false);
 }
 
-UNUSED static int load_data(const char *name)
+UNUSED static int load_data_opts(const char *name, bool system_mode)
 {
-	struct sysg_load_opts opts = {.environ = test_environ};
+	struct sysg_load_opts opts = {.system_mode = system_mode, .environ = test_environ};
 	char path[512];
 	reset();
 	snprintf(path, sizeof(path), "%s/tests/data/config/%s", SYSG_SOURCE_DIR, name);
 	return sysg_config_load(path, &opts, &cfg, &diags);
+}
+
+UNUSED static int load_data(const char *name)
+{
+	return load_data_opts(name, false);
 }
 
 UNUSED static const struct sysg_diag *find_diag(unsigned line, unsigned col, const char *msg)

@@ -553,6 +553,45 @@ static void test_json_canonical(void **state UNUSED)
 	free(b);
 }
 
+/* Every key at once: with the pending features let through, it is valid. */
+static void test_full_file(void **state UNUSED)
+{
+	const struct svc_config *db, *web, *side;
+
+	if (load_data_opts("full.yaml", true))
+		dump_diags();
+	assert_non_null(cfg);
+	assert_int_equal(cfg->version, 3);
+	assert_int_equal(cfg->nsvcs, 5);
+	db = sysg_config_find(cfg, "shop/db");
+	web = sysg_config_find(cfg, "web");
+	side = sysg_config_find(cfg, "sidecar");
+	assert_non_null(db);
+	assert_non_null(web);
+	assert_non_null(side);
+	assert_int_equal(db->iso.preset, PRESET_DATABASE);
+	assert_int_equal(db->logs.max_files, 3);
+	assert_int_equal(web->logs.sink, LOG_SINK_STDOUT);
+	assert_int_equal(web->ready.kind, PROBE_HTTP);
+	assert_int_equal(web->ready.timeout, 30000000); /* 15 retries x 2s */
+	assert_string_equal(web->deps[1].name, "shop/migrate");
+	assert_int_equal(side->net.mode, NET_SERVICE);
+	assert_string_equal(side->net.share_with, "shop/web");
+	/* every dependency and shared namespace comes before its user */
+	for (size_t i = 0; i < cfg->nsvcs; i++) {
+		const struct svc_config *s = &cfg->svcs[cfg->order[i]];
+		for (size_t d = 0; d < s->ndeps; d++)
+			for (size_t j = i; j < cfg->nsvcs; j++)
+				assert_true(cfg->order[j] != s->deps[d].index);
+	}
+	/* and its JSON is stable */
+	char *a = svc_config_to_json(db, true), *b = svc_config_to_json(db, true);
+	assert_string_equal(a, b);
+	assert_non_null(strstr(a, "\"ref\":\"/"));
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_projects),
 		cmocka_unit_test(test_legacy_project),
 		cmocka_unit_test(test_json_canonical),
+		cmocka_unit_test(test_full_file),
 	};
 	return cmocka_run_group_tests(tests, setup_pending, teardown_pending);
 }
