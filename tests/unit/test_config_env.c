@@ -70,6 +70,24 @@ static void test_envfile_errors(void **state UNUSED)
 	diags_free(&d);
 }
 
+static void test_envfile_error_cap(void **state UNUSED)
+{
+	struct sysg_diags d = {0};
+	struct envfile e;
+	char *text = malloc(200001);
+
+	for (int i = 0; i < 100000; i++)
+		memcpy(text + 2 * i, "x\n", 2);
+	text[200000] = '\0';
+	assert_int_equal(envfile_parse("many.env", text, 200000, &e, &d), -1);
+	assert_int_equal(d.nerrors, 101);
+	assert_int_equal(d.v[100].line, 101);
+	assert_string_equal(d.v[100].msg, "more than 100 errors: the rest of the file was not read");
+	envfile_free(&e);
+	diags_free(&d);
+	free(text);
+}
+
 static void test_envfile_read(void **state UNUSED)
 {
 	struct sysg_diags d = {0};
@@ -267,6 +285,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_envfile_parse),
 		cmocka_unit_test(test_envfile_errors),
+		cmocka_unit_test(test_envfile_error_cap),
 		cmocka_unit_test(test_envfile_read),
 		cmocka_unit_test(test_env_levels_merge),
 		cmocka_unit_test(test_env_file_errors_positions),

@@ -525,7 +525,7 @@ static void test_legacy_project(void **state UNUSED)
 	expect_ok("version: \"2\"\nproject: {id: shop, name: Shop}\nservices:\n  web: {command: ls}\n");
 	assert_string_equal(cfg->svcs[0].name, "shop/web");
 	assert_string_equal(cfg->svcs[0].unit, "shop@web");
-	assert_non_null(find_diag(2, 10, "project: project: is deprecated"));
+	assert_non_null(find_diag(2, 10, "project: is deprecated"));
 	expect_ok("version: \"2\"\nproject: shop\nservices:\n  web: {command: ls}\n");
 	assert_string_equal(cfg->svcs[0].name, "shop/web");
 	assert_int_equal(load("version: \"2\"\nproject: a\nprojects: {b: {services: {x: {command: ls}}}}\n"

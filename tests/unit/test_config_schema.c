@@ -2,6 +2,8 @@
  * position and message. */
 #include "config_test.h"
 
+#include <time.h>
+
 #define HDR "version: \"2\"\nservices:\n"
 
 static void test_minimal_defaults(void **state UNUSED)
@@ -334,6 +336,34 @@ static void test_long_chain_no_recursion(void **state UNUSED)
 	free(s);
 }
 
+/* Quadratic traps: many back edges, one service with many duplicates. */
+static void test_hostile_graphs_are_fast(void **state UNUSED)
+{
+	size_t n = 40000, cap = n * 64 + 64, len;
+	char *s = malloc(cap);
+	struct timespec t0, t1;
+
+	len = (size_t)sprintf(s, HDR);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(s + len, "  s%zu: {command: ls, depends_on: [s%zu, s0]}\n", i,
+				       i + 1 < n ? i + 1 : 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(load(s), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	assert_true(diags.nerrors >= 1 && diags.nerrors <= 70);
+	len = (size_t)sprintf(s, HDR "  a: {command: ls, depends_on: [");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(s + len, "b, ");
+	len += (size_t)sprintf(s + len, "b]}\n  b: {command: ls}\n");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(load(s), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	assert_int_equal(diags.nerrors, CFG_MAX_SHOWN_ERRORS + 1);
+	free(s);
+}
+
 static void test_command_xor_exec(void **state UNUSED)
 {
 	expect_only_error(HDR "  a:\n    command: ls\n    exec: [ls]\n", 3, 3,
@@ -554,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_depends_on_errors),
 		cmocka_unit_test(test_cycles),
 		cmocka_unit_test(test_long_chain_no_recursion),
+		cmocka_unit_test(test_hostile_graphs_are_fast),
 		cmocka_unit_test(test_command_xor_exec),
 		cmocka_unit_test(test_enums),
 		cmocka_unit_test(test_version),

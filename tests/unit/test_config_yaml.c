@@ -182,8 +182,8 @@ static void test_big_flat_file_is_fast(void **state UNUSED)
 	if (now_s() - t0 > 2.0 * SLOWDOWN)
 		fail_msg("took %.2f s", now_s() - t0);
 	assert_true(diags.nerrors > 100);
-	assert_string_equal(diags.v[diags.n - 1].msg + strspn(diags.v[diags.n - 1].msg, "0123456789"),
-			    " more errors not shown");
+	assert_non_null(strstr(diags.v[diags.n - 1].msg, " more errors and 0 more warnings not shown"));
+	assert_true(diags.v[diags.n - 1].line > 80000);
 	free(s);
 }
 
