@@ -416,39 +416,45 @@ static void test_version(void **state UNUSED)
 
 static void test_pending_features(void **state UNUSED)
 {
+	/* Each feature's case runs while the feature is still pending: landing a
+	 * feature removes its line from config/pending.c, and its own tests take over. */
 	static const struct {
-		const char *yaml, *msg;
+		const char *path, *yaml, *msg;
 		unsigned line, col;
 	} cases[] = {
-		{"    sockets: [{listen: \"tcp://127.0.0.1:80\"}]\n",
+		{"sockets", "    sockets: [{listen: \"tcp://127.0.0.1:80\"}]\n",
 		 "services.a.sockets: socket activation (sockets) is not supported yet", 5, 5},
-		{"    ready: notify\n", "services.a.ready: readiness probes (ready) is not supported yet", 5, 5},
-		{"    health_check: {exec: \"true\"}\n",
+		{"ready", "    ready: notify\n", "services.a.ready: readiness probes (ready) is not supported yet", 5, 5},
+		{"health_check", "    health_check: {exec: \"true\"}\n",
 		 "services.a.health_check: liveness probes (health_check) is not supported yet", 5, 5},
-		{"    deployment: {health_check: {command: \"true\"}}\n",
+		{"deployment.health_check", "    deployment: {health_check: {command: \"true\"}}\n",
 		 "services.a.deployment.health_check: deployment.health_check (a readiness probe) is not "
 		 "supported yet",
 		 5, 18},
-		{"    watchdog: 10s\n", "services.a.watchdog: watchdog is not supported yet", 5, 5},
-		{"    hooks: {onstart: {command: \"true\"}}\n", "services.a.hooks: hooks is not supported yet", 5, 5},
-		{"    cron: {expression: \"* * * * *\"}\n", "services.a.cron: cron scheduling is not supported yet", 5, 5},
-		{"    skip: true\n", "services.a.skip: skip is not supported yet", 5, 5},
-		{"    isolation: {pid: true}\n", "services.a.isolation: isolation is not supported yet", 5, 5},
-		{"    capabilities: [NET_BIND_SERVICE]\n",
+		{"watchdog", "    watchdog: 10s\n", "services.a.watchdog: watchdog is not supported yet", 5, 5},
+		{"hooks", "    hooks: {onstart: {command: \"true\"}}\n", "services.a.hooks: hooks is not supported yet", 5, 5},
+		{"cron", "    cron: {expression: \"* * * * *\"}\n", "services.a.cron: cron scheduling is not supported yet", 5, 5},
+		{"skip", "    skip: true\n", "services.a.skip: skip is not supported yet", 5, 5},
+		{"isolation", "    isolation: {pid: true}\n", "services.a.isolation: isolation is not supported yet", 5, 5},
+		{"capabilities", "    capabilities: [NET_BIND_SERVICE]\n",
 		 "services.a.capabilities: capabilities is not supported yet", 5, 5},
-		{"    limits: {cgroup: {memory_max: 1G}}\n",
+		{"limits.cgroup", "    limits: {cgroup: {memory_max: 1G}}\n",
 		 "services.a.limits.cgroup: cgroup limits (limits.cgroup) is not supported yet", 5, 14},
-		{"    kill_mode: process\n", "services.a.kill_mode: kill_mode is not supported yet", 5, 5},
-		{"    secrets: {TOKEN: {value: x}}\n", "services.a.secrets: secrets is not supported yet", 5, 5},
-		{"    network: {mode: none}\n",
+		{"kill_mode", "    kill_mode: process\n", "services.a.kill_mode: kill_mode is not supported yet", 5, 5},
+		{"secrets", "    secrets: {TOKEN: {value: x}}\n", "services.a.secrets: secrets is not supported yet", 5, 5},
+		{"network", "    network: {mode: none}\n",
 		 "services.a.network: service networking (network) is not supported yet", 5, 5},
 	};
 	char yaml[512];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!pending_feature(PENDING_SERVICE, cases[i].path))
+			continue;
 		snprintf(yaml, sizeof(yaml), HDR "  a:\n    command: ls\n%s", cases[i].yaml);
 		expect_only_error(yaml, cases[i].line, cases[i].col, cases[i].msg);
 	}
+	if (!pending_feature(PENDING_TOP, "networks"))
+		return;
 	assert_int_equal(load_opts("version: \"2\"\nnetworks: {back: {subnet: 10.1.0.0/16}}\nservices: {}\n",
 				   true),
 			 -1);
