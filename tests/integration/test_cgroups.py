@@ -7,7 +7,7 @@ import subprocess
 import time
 import unittest
 
-from harness import PROBE, Stack, needs_root, pids_matching, wait_for
+from harness import PROBE, Stack, needs_root, pids_matching, pids_running, wait_for
 
 UNIFIED = "/sys/fs/cgroup/unified"
 
@@ -66,11 +66,13 @@ class Cgroups(unittest.TestCase):
               escaper:
                 command: "sh -c 'setsid sleep 2001 & (sleep 2002 &) ; setsid sh -c \\"sleep 2003 &\\"; exec sleep 2004'"
             """)
-        pid = wait_for(lambda: pids_matching("sleep 2004"))[0]
-        wait_for(lambda: len(pids_matching("sleep 200")) == 4, what="4 sleeps")
+        pid = wait_for(lambda: pids_running("sleep", "2004"))[0]
+        for n in ("2001", "2002", "2003"):
+            wait_for(lambda: pids_running("sleep", n), what="sleep " + n)
         self.find_base(st, pid)
         self.assertEqual(st.stop(), 0)
-        self.assertEqual(pids_matching("sleep 200"), [])
+        for n in ("2001", "2002", "2003", "2004"):
+            self.assertEqual(pids_running("sleep", n), [])
         self.assertEqual(sysg_dirs(st), [])
 
     def test_kill_mode_group_leaves_setsid_escapee(self):
