@@ -17,7 +17,6 @@ const struct pending pending[] = {
 	{PENDING_SERVICE, "skip", "skip"},
 	{PENDING_SERVICE, "isolation", "isolation"},
 	{PENDING_SERVICE, "capabilities", "capabilities"},
-	{PENDING_SERVICE, "secrets", "secrets"},
 	{PENDING_SERVICE, "network", "service networking (network)"},
 	{PENDING_TOP, "networks", "networks"},
 };
