@@ -16,7 +16,7 @@ TOOLS = os.path.join(tempfile.gettempdir(), "sysg-bench-tools")
 
 def build_tools():
     os.makedirs(TOOLS, exist_ok=True)
-    for name in ("floor_spawn", "procwait", "tick"):
+    for name in ("floor_spawn", "procwait", "tick", "flood"):
         src = os.path.join(HERE, name + ".c")
         out = os.path.join(TOOLS, name)
         if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(src):
@@ -25,6 +25,18 @@ def build_tools():
 
 def tool(name):
     return os.path.join(TOOLS, name)
+
+
+def wait(pred, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if pred():
+                return True
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError("bench: condition not reached")
 
 
 def marker():

@@ -18,6 +18,7 @@
 #define PARTIAL_FLUSH_SEC 1.0          /* a line without newline waits at most this long */
 #define ECHO_MAX_PENDING (1024 * 1024) /* terminal output held while stdout is slow */
 #define READS_PER_WAKEUP 4             /* fairness: one flooding service cannot starve others */
+#define PIPE_FLOOD_SIZE (1024 * 1024)  /* a service that fills its pipe gets a bigger one */
 
 struct svc_log {
 	ev_io w;
@@ -32,6 +33,7 @@ struct svc_log {
 	struct sbuf line;   /* echo: the partial line */
 	uint64_t dropped;
 	bool dropping;
+	bool big_pipe;      /* grown after it was seen full */
 	unsigned color;
 	struct mask_stream mask; /* secrets, masked before any sink sees a byte */
 };
@@ -44,7 +46,7 @@ static struct {
 	struct sbuf out;       /* echo output not yet written to stdout */
 	ev_io out_w;
 	uint64_t out_dropped;
-	char rbuf[64 * 1024];
+	char rbuf[256 * 1024];
 	struct sbuf masked;    /* a chunk after masking */
 	unsigned next_color;
 } L = {.log_dirfd = -1, .fifo_dirfd = -1};
@@ -356,6 +358,12 @@ static void log_readable(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		if (n < 0)
 			break;
+		/* A full default pipe means the service outpaces the ping-pong of 64
+		 * KiB wakeups: give only such a service room to write ahead. */
+		if (!l->big_pipe && n >= 64 * 1024) {
+			fcntl(l->rd, F_SETPIPE_SZ, PIPE_FLOOD_SIZE);
+			l->big_pipe = true;
+		}
 		log_chunk(l, L.rbuf, n, ts, sizeof(ts));
 		if ((size_t)n < sizeof(L.rbuf))
 			break;

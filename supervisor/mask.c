@@ -13,6 +13,18 @@ struct mask_dfa {
 	uint16_t (*next)[256];
 	uint16_t *depth;    /* length of the prefix this state stands for */
 	uint16_t *match;    /* longest pattern ending in this state (through suffix links), or 0 */
+	/* The scanning form: bytes mapped to classes (bytes in no pattern share one),
+	 * states renumbered so that those where a match ends come last: the inner
+	 * loop is one load per byte and a compare. */
+	uint8_t cls[256];
+	unsigned nclasses;
+	uint16_t *delta;    /* [state * nclasses + class] */
+	unsigned first_match;
+	/* Prefilter: bit (a << 8 | b) is set when some pattern starts with "ab".
+	 * In the root state, a pair that starts no pattern is skipped: the
+	 * automaton would end where it does from the root one byte later. */
+	uint64_t pairs[65536 / 64];
+	bool use_pairs;     /* every pattern is at least two bytes long */
 };
 
 struct builder {
@@ -45,6 +57,11 @@ static unsigned new_state(struct builder *b, unsigned depth)
 static void add_pattern(struct builder *b, const unsigned char *p, size_t len)
 {
 	unsigned s = 0;
+
+	if (len >= 2)
+		b->d->pairs[(p[0] << 8 | p[1]) / 64] |= 1ULL << ((p[0] << 8 | p[1]) % 64);
+	else
+		b->d->use_pairs = false;
 
 	if (!len || len > 4096) {
 		if (len)
@@ -90,6 +107,57 @@ static void complete(struct mask_dfa *d)
 	}
 	free(queue);
 	free(fail);
+}
+
+static void compact(struct mask_dfa *d)
+{
+	unsigned *perm = xcalloc(d->nstates, sizeof(unsigned)), n = 0;
+	uint16_t *depth = xcalloc(d->nstates, sizeof(uint16_t)),
+		 *match = xcalloc(d->nstates, sizeof(uint16_t));
+	int rep[256];
+
+	/* A byte in no pattern leads every state back to the root: those share
+	 * class 0; each byte that occurs in a pattern gets a class of its own. */
+	bool used[256] = {false};
+	for (unsigned st = 0; st < d->nstates; st++)
+		for (int c = 0; c < 256; c++)
+			if (d->next[st][c])
+				used[c] = true;
+	d->nclasses = 1;
+	rep[0] = -1;
+	for (int c = 0; c < 256; c++) {
+		if (used[c]) {
+			rep[d->nclasses] = c;
+			d->cls[c] = d->nclasses++;
+		} else {
+			d->cls[c] = 0;
+			if (rep[0] < 0)
+				rep[0] = c;
+		}
+	}
+	if (rep[0] < 0)
+		rep[0] = 0; /* every byte is used: class 0 stays empty */
+	for (unsigned s = 0; s < d->nstates; s++)
+		if (!d->match[s])
+			perm[s] = n++;
+	d->first_match = n;
+	for (unsigned s = 0; s < d->nstates; s++)
+		if (d->match[s])
+			perm[s] = n++;
+	d->delta = xcalloc((size_t)d->nstates * d->nclasses, sizeof(uint16_t));
+	for (unsigned s = 0; s < d->nstates; s++) {
+		for (unsigned k = 0; k < d->nclasses; k++)
+			d->delta[perm[s] * d->nclasses + k] = perm[d->next[s][rep[k]]];
+		depth[perm[s]] = d->depth[s];
+		match[perm[s]] = d->match[s];
+	}
+	free(d->depth);
+	free(d->match);
+	free(d->next);
+	d->next = NULL;
+	d->depth = depth;
+	d->match = match;
+	free(perm);
 }
 
 static const char b64std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -168,6 +236,7 @@ struct mask_dfa *mask_dfa_new(const char *const *values, const size_t *lens, siz
 {
 	struct builder b = {.d = xcalloc(1, sizeof(struct mask_dfa))};
 
+	b.d->use_pairs = true;
 	new_state(&b, 0);
 	for (size_t i = 0; i < n && !b.err; i++) {
 		add_pattern(&b, (const unsigned char *)values[i], lens[i]);
@@ -188,6 +257,7 @@ struct mask_dfa *mask_dfa_new(const char *const *values, const size_t *lens, siz
 		return NULL;
 	}
 	complete(b.d);
+	compact(b.d);
 	return b.d;
 }
 
@@ -196,6 +266,7 @@ void mask_dfa_free(struct mask_dfa *d)
 	if (!d)
 		return;
 	free(d->next);
+	free(d->delta);
 	free(d->depth);
 	free(d->match);
 	free(d);
@@ -258,9 +329,18 @@ void mask_stream_feed(struct mask_stream *s, const char *buf, size_t len, struct
 		iv[1] = s->hold_masked;
 		niv = 1;
 	}
+	const uint16_t *delta = d->delta;
+	const uint8_t *cls = d->cls;
+	unsigned nc = d->nclasses, fm = d->first_match;
+	const unsigned char *w = (const unsigned char *)work;
 	for (size_t i = start; i < n; i++) {
-		st = d->next[st][(unsigned char)work[i]];
-		if (d->match[st]) {
+		if (st == 0 && d->use_pairs) {
+			while (i + 1 < n &&
+			       !(d->pairs[(w[i] << 8 | w[i + 1]) / 64] & 1ULL << ((w[i] << 8 | w[i + 1]) % 64)))
+				i++;
+		}
+		st = delta[st * nc + cls[w[i]]];
+		if (st >= fm) {
 			size_t e = i + 1, b = e - d->match[st];
 			if (niv && iv[2 * niv - 1] >= b) {
 				iv[2 * niv - 1] = e; /* overlapping or adjacent: one masked run */
