@@ -316,7 +316,7 @@ struct svc_config {
 	char *project;    /* "shop", or NULL */
 	char *project_name; /* its display name (default: the id), or NULL */
 	char *unit;       /* file-system-safe: "api" or "shop@api" (log, cgroup and state names) */
-	unsigned line, col; /* where the service's mapping starts */
+	unsigned line, col; /* where the service is named (its key) in the file */
 
 	struct cmd cmd;
 	char *working_dir;  /* absolute; default: the service file's directory */

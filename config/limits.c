@@ -423,17 +423,16 @@ static const char *tmpfs_item(struct lctx *c, const struct ynode *n, void *arg)
 	}
 	d->path = path_resolve(c->a, NULL, colon ? arena_strndup(c->a, t, (size_t)(colon - t)) : t);
 	d->options = arena_strdup(c->a, colon ? colon + 1 : "");
-	for (char *o = colon ? arena_strdup(c->a, colon + 1) : NULL, *save = NULL, *tok;
-	     o && (tok = strtok_r(o, ",", &save)); o = NULL) {
-		do {
+	if (colon) {
+		char *save = NULL, *opts = arena_strdup(c->a, colon + 1);
+		for (char *tok = strtok_r(opts, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			if (!tmpfs_option_ok(tok)) {
 				lerr(c, n, "size=, mode=, nr_inodes=, uid=, gid=, exec, noexec, nosuid, "
 					   "nodev, ro, rw",
 				     "%s is not a tmpfs option sysg allows", quote(c, tok));
 				return NULL;
 			}
-		} while ((tok = strtok_r(NULL, ",", &save)));
-		break;
+		}
 	}
 	iso->ntmpfs++;
 	return t;

@@ -251,7 +251,7 @@ static int size_suffix(const char *s, uint64_t *mult)
 		if (tolower((unsigned char)s[0]) != size_units[i].name[0])
 			continue;
 		if (n == 1 || (n == 2 && (s[1] == 'b' || s[1] == 'B')) ||
-		    (n == 3 && s[1] == 'i' && (s[2] == 'b' || s[2] == 'B'))) {
+		    (n == 3 && (s[1] == 'i' || s[1] == 'I') && (s[2] == 'b' || s[2] == 'B'))) {
 			*mult = size_units[i].usec;
 			return 0;
 		}

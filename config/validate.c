@@ -340,8 +340,11 @@ static void check_overlaps(struct lctx *c)
 			const struct net_def *later = v[i] > reach ? v[i] : reach;
 			const struct net_def *other = later == v[i] ? reach : v[i];
 			lerr_path(c, arena_printf(c->a, "networks.%s.subnet", later->name), later->line,
-				  later->col, NULL, "the subnet overlaps the network %s",
-				  quote(c, other->name));
+				  later->col,
+				  later->line ? NULL
+					      : "sysg0 is the default network, 10.99.0.0/24: define "
+						"networks.sysg0 to move it",
+				  "the subnet overlaps the network %s", quote(c, other->name));
 		}
 		if (!reach || last > end) {
 			end = last;
@@ -357,7 +360,6 @@ static void check_networks(struct vctx *v)
 	struct sysg_config *cfg = c->cfg;
 	struct strmap hosts = {0}, nets = {0};
 
-	check_overlaps(c);
 	for (size_t i = 0; i < cfg->nnets; i++)
 		strmap_put(&nets, cfg->nets[i].name, i);
 	for (size_t i = 0; i < cfg->nsvcs; i++) {
@@ -424,6 +426,7 @@ static void check_networks(struct vctx *v)
 	}
 	strmap_free(&hosts);
 	strmap_free(&nets);
+	check_overlaps(c); /* after sysg0 is added where it is used */
 	check_ports(c);
 }
 

@@ -148,43 +148,26 @@ int v_int(struct lctx *c, const struct ynode *n, int64_t min, int64_t max, int64
 
 int v_u64(struct lctx *c, const struct ynode *n, uint64_t min, uint64_t max, uint64_t *out)
 {
-	const char *s = plain_text(c, n, "a whole number", "5");
-	char hint[80];
+	const char *s = plain_text(c, n, "a whole number", "5"), *p;
+	bool big = false, neg;
 	uint64_t v = 0;
-	const char *p;
+	char hint[80];
 
 	if (!s)
 		return -1;
-	snprintf(hint, sizeof(hint), "from %llu to %llu", (unsigned long long)min,
-		 (unsigned long long)max);
-	p = *s == '+' ? s + 1 : s;
-	if (*s == '-' && isdigit((unsigned char)s[1])) {
-		int64_t dummy;
-		bool of;
-		if (parse_i64(s, &dummy, &of) == 0) {
-			lerr(c, n, hint, "%s is out of range", quote(c, s));
-			return -1;
-		}
-	}
-	if (!isdigit((unsigned char)*p)) {
+	neg = *s == '-';
+	p = neg || *s == '+' ? s + 1 : s;
+	if (!isdigit((unsigned char)*p) || p[strspn(p, "0123456789")]) {
 		lerr(c, n, NULL, "%s is not a whole number", quote(c, s));
 		return -1;
 	}
-	for (; isdigit((unsigned char)*p); p++) {
-		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, *p - '0', &v)) {
-			while (isdigit((unsigned char)*p))
-				p++;
-			if (*p)
-				break;
-			lerr(c, n, hint, "%s is out of range", quote(c, s));
-			return -1;
-		}
-	}
-	if (*p) {
-		lerr(c, n, NULL, "%s is not a whole number", quote(c, s));
-		return -1;
-	}
-	if (v < min || v > max) {
+	for (; *p; p++)
+		big = big || __builtin_mul_overflow(v, 10, &v) ||
+		      __builtin_add_overflow(v, (uint64_t)(*p - '0'), &v);
+	/* -0 is 0; any other negative number is below every range here */
+	if (big || (neg && v) || v < min || v > max) {
+		snprintf(hint, sizeof(hint), "from %llu to %llu", (unsigned long long)min,
+			 (unsigned long long)max);
 		lerr(c, n, hint, "%s is out of range", quote(c, s));
 		return -1;
 	}

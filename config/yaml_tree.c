@@ -255,17 +255,21 @@ static void on_alias(struct reader *r, const yaml_event_t *ev)
 {
 	const char *name = (const char *)ev->data.alias.anchor;
 	unsigned line, col;
-	size_t v;
+	size_t v = 0;
 
 	mark_pos(&ev->start_mark, &line, &col);
-	for (size_t i = 0; i < r->depth; i++) {
-		if (r->stack[i].anchor && !strcmp(r->stack[i].anchor, name)) {
-			rerr(r, line, col, "a value cannot contain itself",
-			     "the alias refers to its own anchor (a recursive alias)", NULL);
-			return;
+	/* A finished anchor of that name is the newest definition; otherwise
+	 * one still open means the alias is inside its own anchor. */
+	if (!strmap_get(&r->anchors, name, &v) || !v) {
+		for (size_t i = 0; i < r->depth; i++) {
+			if (r->stack[i].anchor && !strcmp(r->stack[i].anchor, name)) {
+				rerr(r, line, col, "a value cannot contain itself",
+				     "the alias refers to its own anchor (a recursive alias)", NULL);
+				return;
+			}
 		}
 	}
-	if (!strmap_get(&r->anchors, name, &v)) {
+	if (!v) {
 		rerr(r, line, col, "define the anchor (&name) before the alias (*name)",
 		     "the alias refers to an unknown anchor", NULL);
 		return;
@@ -306,6 +310,10 @@ static void on_start(struct reader *r, const yaml_event_t *ev, enum ykind kind)
 	n->col = col;
 	f = &r->stack[r->depth++];
 	*f = (struct frame){.node = n, .anchor = anchor ? arena_strdup(r->a, anchor) : NULL};
+	/* A redefined anchor shadows the old one from here on: inside this
+	 * collection, *name means this (unfinished) one or a newer one. */
+	if (f->anchor && strmap_get(&r->anchors, f->anchor, NULL))
+		strmap_put(&r->anchors, f->anchor, 0);
 }
 
 /* Drops duplicate and non-string keys (reported), and refuses merge keys. */

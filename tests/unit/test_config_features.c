@@ -448,6 +448,15 @@ static void test_network_defaults(void **state UNUSED)
 	assert_string_equal(cfg->nets[0].name, "sysg0");
 	assert_int_equal(cfg->nets[0].addr, htonl(0x0a630000));
 	assert_string_equal(cfg->svcs[0].net.network, "sysg0");
+	/* the default network may not overlap one of the file's */
+	assert_int_equal(load_opts("version: \"2\"\nnetworks: {wide: {subnet: 10.99.0.0/16}}\n"
+				   "services:\n  a:\n    command: ls\n    network: {hostname: alpha}\n",
+				   true),
+			 -1);
+	assert_int_equal(diags.nerrors, 1);
+	expect_error(0, 0, "networks.sysg0.subnet: the subnet overlaps the network 'wide'");
+	expect_hint(0, 0, "networks.sysg0.subnet: the subnet overlaps the network 'wide'",
+		    "sysg0 is the default network, 10.99.0.0/24: define networks.sysg0 to move it");
 	/* bridges need system mode */
 	assert_int_equal(load(HDR "  a:\n    command: ls\n    network: {hostname: alpha}\n"), -1);
 	expect_error(5, 14, "services.a.network: bridge networking needs system mode");

@@ -55,7 +55,7 @@ static void test_size(void **state UNUSED)
 	} ok[] = {
 		{"512K", 512ull << 10}, {"64M", 64ull << 20}, {"2G", 2ull << 30}, {"1T", 1ull << 40},
 		{"100", 100}, {"1KiB", 1024}, {"1kb", 1024}, {"1 MB", 1ull << 20}, {"1.5K", 1536},
-		{"10B", 10}, {"0", 0},
+		{"10B", 10}, {"0", 0}, {"2GIB", 2ull << 30}, {"3gib", 3ull << 30},
 	};
 	const char *why;
 	uint64_t v;

@@ -92,6 +92,10 @@ static void test_self_alias(void **state UNUSED)
 			  "a.b: the alias refers to its own anchor (a recursive alias)");
 	expect_only_error("version: \"2\"\na: *nope\n", 2, 4,
 			  "a: the alias refers to an unknown anchor");
+	/* a redefinition inside the open anchor is what the alias means */
+	assert_int_equal(load("version: \"2\"\nservices: {}\nx: &a [&a 1, *a]\n"), -1);
+	assert_int_equal(diags.nerrors, 1);
+	expect_error(3, 1, "unknown key 'x'");
 }
 
 static void test_aliases_work(void **state UNUSED)
