@@ -335,7 +335,7 @@ void svc_log_set_mask(struct svc_log *l, const struct mask_dfa *dfa)
 {
 	char ts[48] = "";
 
-	if (l->mask.dfa == dfa)
+	if (!l || l->mask.dfa == dfa)
 		return;
 	mask_flush(l, ts, sizeof(ts));
 	mask_stream_free(&l->mask);
@@ -426,10 +426,10 @@ struct svc_log *svc_log_open(const char *unit, const char *name, const struct lo
 	return l;
 }
 
-uint64_t svc_log_dropped(const struct svc_log *l) { return l->dropped; }
+uint64_t svc_log_dropped(const struct svc_log *l) { return l ? l->dropped : 0; }
 const char *svc_log_path(const struct svc_log *l)
 {
-	return l->sink == LOG_SINK_FILE ? l->path : NULL;
+	return l && l->sink == LOG_SINK_FILE ? l->path : NULL;
 }
 
 void svc_log_configure(struct svc_log *l, const struct logs_def *def)
@@ -453,6 +453,8 @@ void svc_log_drain(struct svc_log *l)
 	char ts[48] = "";
 	ssize_t n;
 
+	if (!l)
+		return;
 	while ((n = read(l->rd, L.rbuf, sizeof(L.rbuf))) > 0)
 		log_chunk(l, L.rbuf, n, ts, sizeof(ts));
 	mask_flush(l, ts, sizeof(ts));
@@ -473,6 +475,8 @@ void svc_log_note(struct svc_log *l, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	if (!l)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

@@ -110,9 +110,14 @@ static pid_t op_follow_main(struct service *svc)
 static int build_ctx(struct service *svc, struct plan_ctx *ctx, char **why)
 {
 	static struct kv extra[16]; /* variables sysg sets for this start; used at once */
-	int out = svc_log_writer(svc->log);
 	size_t n = 0;
+	int out;
 
+	/* The pipe may have failed to open earlier (EMFILE): this start retries. */
+	if (!svc->log &&
+	    !(svc->log = svc_log_open(svc->cfg->unit, svc->cfg->name, &svc->cfg->logs, why)))
+		return -EMFILE;
+	out = svc_log_writer(svc->log);
 	if (out < 0) {
 		*why = xasprintf("log pipe: %s", strerror(-out));
 		return out;
@@ -701,8 +706,12 @@ int sup_init(struct sup *s, struct sysg_config *cfg, const struct sysg_paths *pa
 		svc_init(svc, &cfg->svcs[i], i, &real_ops);
 		ev_timer_init(&svc->timer, timer_cb, 0., 0.);
 		svc->log = svc_log_open(cfg->svcs[i].unit, cfg->svcs[i].name, &cfg->svcs[i].logs, &why);
-		if (!svc->log)
-			fatalx("service %s: %s", cfg->svcs[i].name, why);
+		if (!svc->log) {
+			/* Not fatal: the service fails to start with this reason, and retries. */
+			log_warnx("service %s: %s", cfg->svcs[i].name, why);
+			free(why);
+			why = NULL;
+		}
 		if (strlen(cfg->svcs[i].name) > width)
 			width = strlen(cfg->svcs[i].name);
 	}

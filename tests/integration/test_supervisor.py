@@ -533,6 +533,29 @@ class Logs(unittest.TestCase):
         self.assertEqual(st.stop(), 0)
 
 
+class Faults(unittest.TestCase):
+    def test_out_of_fds_backs_off_and_keeps_running(self):
+        services = "".join(f"""
+              s{i}:
+                command: "sleep 103{i:02d}"
+                restart_policy: always
+                backoff: 200ms""" for i in range(40))
+        st = Stack(self, 'version: "2"\nservices:' + services + "\n")
+        st.start(wrap=["prlimit", "--nofile=40:40", "--"])
+        time.sleep(2)
+        self.assertIsNone(st.proc.poll())  # the supervisor lives
+        running = len(pids_matching("sleep 103"))
+        self.assertGreater(running, 0)
+        self.assertLess(running, 40)
+        self.assertRegex(st.err(), "Too many open files")
+        with open(f"/proc/{st.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        self.assertLess(cpu, 1.0)  # backing off, not spinning
+        self.assertEqual(st.stop(), 0)
+        self.assertEqual(pids_matching("sleep 103"), [])
+
+
 class Adoption(unittest.TestCase):
     def test_kill_9_then_restart_adopts(self):
         st = Stack(self, """
