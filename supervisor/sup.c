@@ -12,9 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "supervisor/hooks.h"
 #include "supervisor/log.h"
 #include "supervisor/logs.h"
 #include "supervisor/runfile.h"
+#include "supervisor/sched.h"
 #include "supervisor/spawn.h"
 #include "supervisor/util.h"
 
@@ -167,6 +169,12 @@ static void settle_check(void);
 
 static void op_changed(struct service *svc)
 {
+	if (svc->state != svc->seen_state) {
+		enum svc_state from = svc->seen_state;
+		svc->seen_state = svc->state;
+		sched_transition(S, svc, from);
+		hooks_transition(S, svc, from);
+	}
 	enqueue(svc->index);
 	for (size_t i = 0; i < svc->ndependents; i++)
 		enqueue(svc->dependents[i]);
@@ -259,10 +267,13 @@ static void reconcile_one(struct service *svc)
 	switch (svc->state) {
 	case SVC_STOPPED:
 	case SVC_WAITING:
+		if (hooks_skip_now(S, svc) || sched_hold(S, svc))
+			break;
 		v = deps_check(svc, false);
-		if (v == DEPS_OK)
-			svc_event(svc, SVC_EV_UP);
-		else if (svc->state == SVC_STOPPED)
+		if (v == DEPS_OK) {
+			if (!hooks_skip_check(S, svc))
+				svc_event(svc, SVC_EV_UP);
+		} else if (svc->state == SVC_STOPPED)
 			svc->state = SVC_WAITING; /* no event: nothing else changes */
 		break;
 	case SVC_STARTING:
@@ -442,11 +453,14 @@ static void want_rec(struct service *svc, bool up)
 {
 	enum svc_want w = up ? WANT_UP : WANT_DOWN;
 
-	if (svc->want == w && svc->state != SVC_FAILED && svc->state != SVC_DONE)
+	bool ended = svc->state == SVC_FAILED || svc->state == SVC_DONE ||
+		     svc->state == SVC_SKIPPED;
+
+	if (svc->want == w && !ended)
 		return;
 	svc->want = w;
-	if (up && (svc->state == SVC_FAILED || svc->state == SVC_DONE)) {
-		/* An explicit start re-arms a failed or finished service. */
+	if (up && ended) {
+		/* An explicit start re-arms a failed, finished or skipped service. */
 		svc->state = SVC_STOPPED;
 		svc->restarts = svc->consecutive = 0;
 		free(svc->restart_times);
@@ -514,7 +528,8 @@ static void settle_check(void)
 		return;
 	for (size_t i = 0; i < S->nsvcs; i++) {
 		struct service *svc = &S->svcs[i];
-		int st = svc->want == WANT_UP ? settle_state(svc) : 1;
+		/* A cron service settles at once: it runs on its schedule. */
+		int st = svc->want == WANT_UP && !svc->sched ? settle_state(svc) : 1;
 		if (st == 0)
 			return;
 		if (st < 0) {
@@ -578,7 +593,7 @@ static void adopt_leftovers(struct sup *s)
 		svc->want = WANT_UP;
 		svc->start_mono = now_mono_usec();
 		svc->start_real = now_real_usec();
-		svc->state = SVC_RUNNING;
+		svc->state = svc->seen_state = SVC_RUNNING; /* its onstart ran back then */
 		log_info("service %s: adopted pid %d from an earlier supervisor", c->name, svc->pid);
 	}
 	free(e);
@@ -645,6 +660,7 @@ int sup_init(struct sup *s, struct sysg_config *cfg, const struct sysg_paths *pa
 	logs_set_name_width(width);
 	compute_dependents(s);
 	adopt_leftovers(s);
+	sched_init(s);
 
 	ev_child_init(&s->child_w, child_cb, 0, 0);
 	ev_child_start(s->loop, &s->child_w);
@@ -663,6 +679,8 @@ int sup_run(struct sup *s)
 
 void sup_free(struct sup *s)
 {
+	sched_free(s);
+	hooks_free(s);
 	for (size_t i = 0; i < s->nsvcs; i++) {
 		svc_log_close(s->svcs[i].log, false);
 		if (s->svcs[i].pidfd >= 0)
