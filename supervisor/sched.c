@@ -190,7 +190,8 @@ int cron_missed(const struct cron_expr *e, const char *tz, int64_t checked_until
 	if (checked_until <= 0 || checked_until >= now)
 		return 0;
 	r = cron_next(e, tz, checked_until, &next);
-	if (r == -ENOENT)
+	/* -ENOENT: nothing fires for decades, or no such zone */
+	if (r == -ENOENT && cron_check_tz(tz, NULL) == 0)
 		return 0;
 	if (r < 0)
 		return r;
@@ -460,6 +461,9 @@ static void arm(struct svc_sched *sc)
 	} else if (r > 0) {
 		record_not_run(sc, first, CRON_MISSED,
 			       "the supervisor was not running (catch_up is off)");
+	} else if (r < 0) {
+		log_warnx("service %s: cannot tell whether a cron run was missed: %s",
+			  sc->svc->cfg->name, strerror(-r));
 	}
 	sc->h.checked_until = now;
 	persist(sc);

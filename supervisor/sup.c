@@ -29,19 +29,21 @@ static struct sup *S;
 
 static size_t pid_hash(pid_t pid, size_t cap) { return ((size_t)pid * 2654435761u) & (cap - 1); }
 
-static void pidmap_put_aux(pid_t pid, size_t svc,
-			   void (*aux)(struct service *, void *, int), void *arg)
+static struct pid_slot *pidmap_put_aux(pid_t pid, size_t svc,
+				       void (*aux)(struct service *, void *, int), void *arg)
 {
 	if (!S->npids_cap) {
 		S->npids_cap = 64;
-		while (S->npids_cap < S->nsvcs * 4)
+		/* a main process, a probe, two hooks and a skip check per service */
+		while (S->npids_cap < S->nsvcs * 8)
 			S->npids_cap *= 2;
 		S->pids = xcalloc(S->npids_cap, sizeof(*S->pids));
 	}
 	size_t i = pid_hash(pid, S->npids_cap);
 	while (S->pids[i].pid > 0 && S->pids[i].pid != pid)
 		i = (i + 1) & (S->npids_cap - 1);
-	S->pids[i] = (struct pid_slot){pid, svc, aux, arg};
+	S->pids[i] = (struct pid_slot){pid, svc, aux, arg, -1};
+	return &S->pids[i];
 }
 
 static void pidmap_put(pid_t pid, size_t svc) { pidmap_put_aux(pid, svc, NULL, NULL); }
@@ -206,9 +208,21 @@ static const struct sys_ops real_ops = {
 
 enum dep_verdict { DEPS_OK, DEPS_WAIT, DEPS_BLOCKED };
 
+/* Why svc cannot start ("" = it can, or may once its dependencies are up).
+ * Dependents re-check: a chain is blocked all the way down, not left waiting. */
+static void set_blocked(struct service *svc, const char *why)
+{
+	if (streq(svc->blocked, why))
+		return;
+	strfmt(svc->blocked, sizeof(svc->blocked), "%s", why);
+	for (size_t i = 0; i < svc->ndependents; i++)
+		enqueue(svc->dependents[i]);
+}
+
 static enum dep_verdict deps_check(struct service *svc, bool running)
 {
 	enum dep_verdict v = DEPS_OK;
+	char why[sizeof(svc->blocked)];
 
 	for (size_t i = 0; i < svc->cfg->ndeps; i++) {
 		const struct dep *d = &svc->cfg->deps[i];
@@ -229,19 +243,25 @@ static enum dep_verdict deps_check(struct service *svc, bool running)
 		}
 		if (ok)
 			continue;
+		if (x->state == SVC_WAITING && x->blocked[0]) {
+			strfmt(why, sizeof(why), "dependency %s is blocked: %s", x->cfg->name,
+			       x->blocked);
+			set_blocked(svc, why);
+			return DEPS_BLOCKED;
+		}
 		if (x->state == SVC_FAILED || x->state == SVC_SKIPPED ||
 		    (x->state == SVC_DONE && d->cond != DEP_COMPLETED) ||
 		    (d->cond == DEP_COMPLETED && x->state == SVC_STOPPED && x->want == WANT_DOWN)) {
-			strfmt(svc->blocked, sizeof(svc->blocked), "dependency %s is %s%s%s",
+			strfmt(why, sizeof(why), "dependency %s is %s%s%s",
 			       x->cfg->name, svc_status_names[x->state],
 			       x->last_exit.valid ? ": " : "",
 			       x->last_exit.valid ? x->last_exit.reason : "");
+			set_blocked(svc, why);
 			return DEPS_BLOCKED;
 		}
 		v = DEPS_WAIT;
 	}
-	if (v == DEPS_OK)
-		svc->blocked[0] = '\0';
+	set_blocked(svc, "");
 	return v;
 }
 
@@ -361,6 +381,8 @@ static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	(void)loop, (void)revents;
 
 	if (svc && slot.aux) {
+		if (slot.report_fd >= 0)
+			close(slot.report_fd);
 		slot.aux(svc, slot.arg, w->rstatus);
 	} else if (svc && svc->pid == w->rpid) {
 		main_exited(svc, w->rstatus);
@@ -432,10 +454,11 @@ int sup_spawn_aux(struct sup *s, struct service *svc, const struct cmd *cmd, int
 	plan_free(&plan);
 	if (r < 0)
 		return r;
-	/* Setup failures show up as exit status 127; the report is not needed. */
-	close(out->report_fd);
+	/* Setup failures show up as exit status 127; the report is not needed,
+	 * but its pipe stays open until the process exits: a child whose report
+	 * met a closed pipe would die of SIGPIPE instead. */
+	pidmap_put_aux(out->pid, svc->index, done, arg)->report_fd = out->report_fd;
 	out->report_fd = -1;
-	pidmap_put_aux(out->pid, svc->index, done, arg);
 	(void)s;
 	return 0;
 }
