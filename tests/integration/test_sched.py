@@ -225,6 +225,15 @@ class Cron(unittest.TestCase):
                       "week count 1-7 from Sunday", out)
 
 
+class Example(unittest.TestCase):
+    def test_jobs_example_is_valid(self):
+        st = Stack(self, 'version: "2"\nservices: {}\n')
+        path = os.path.join(os.environ.get("SYSG_SOURCE_DIR", "../.."), "examples", "jobs",
+                            "sysg.yaml")
+        r = st.sysg("validate", "-c", os.path.abspath(path))
+        self.assertEqual((r.returncode, r.stdout + r.stderr), (0, ""))
+
+
 class OneShots(unittest.TestCase):
     def test_completed_chain_runs_in_order(self):
         st = Stack(self, """
