@@ -13,12 +13,19 @@ static void vdiag(struct lctx *c, enum diag_sev sev, const char *path, unsigned 
 	va_list aq;
 	int n;
 
-	if (sev == DIAG_ERROR && c->shown_errors >= CFG_MAX_SHOWN_ERRORS) {
-		c->hidden_errors++;
+	/* A hostile file can hold a million problems; the first ones are enough. */
+	if (c->shown >= CFG_MAX_SHOWN_ERRORS) {
+		if (sev == DIAG_ERROR)
+			c->hidden_errors++;
+		else
+			c->hidden_other++;
+		if (line > c->hidden_line || (line == c->hidden_line && col > c->hidden_col)) {
+			c->hidden_line = line;
+			c->hidden_col = col;
+		}
 		return;
 	}
-	if (sev == DIAG_ERROR)
-		c->shown_errors++;
+	c->shown++;
 	va_copy(aq, ap);
 	n = vsnprintf(small, sizeof(small), fmt, aq);
 	va_end(aq);

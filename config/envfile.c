@@ -7,6 +7,8 @@
 
 #include "config/internal.h"
 
+#define ENVFILE_MAX_ERRORS 100
+
 struct envp {
 	const char *name;
 	const char *s, *end;
@@ -189,7 +191,7 @@ int envfile_parse(const char *name, const char *buf, size_t len, struct envfile 
 		eerr(&p, nul, NULL, "the file contains a NUL byte");
 		return -1;
 	}
-	while (p.s < p.end) {
+	while (p.s < p.end && p.errors < ENVFILE_MAX_ERRORS) {
 		const char *eol = line_end(p.s, p.end);
 		const char *s = skip_blank(p.s, eol);
 		if (s == eol || *s == '#' || (*s == '\r' && s + 1 == eol)) {
@@ -198,6 +200,9 @@ int envfile_parse(const char *name, const char *buf, size_t len, struct envfile 
 		}
 		read_assignment(&p, s, eol);
 	}
+	if (p.s < p.end)
+		diags_add(d, DIAG_ERROR, name, p.line, 1, NULL,
+			  "more than %d errors: the rest of the file was not read", ENVFILE_MAX_ERRORS);
 	return p.errors ? -1 : 0;
 }
 

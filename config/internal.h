@@ -128,7 +128,8 @@ struct lctx {
 	struct varset proc_env;
 	const struct varset *scope; /* the service env (files + vars), or NULL */
 	struct svc_build *sb;       /* the service being read, or NULL */
-	size_t shown_errors, hidden_errors;
+	size_t shown, hidden_errors, hidden_other; /* diagnostics, capped */
+	unsigned hidden_line, hidden_col;          /* the last one not shown */
 	size_t expanded_bytes;
 	size_t env_entries;
 	struct svc_build *builds; /* one per cfg->svcs entry */
@@ -306,7 +307,16 @@ extern const size_t schema_ntables;
 
 /* Features that parse but have not landed (pending.c). */
 enum pending_scope { PENDING_TOP, PENDING_SERVICE };
+struct pending {
+	enum pending_scope scope;
+	const char *path;    /* relative to the service, or from the top */
+	const char *feature; /* as named in the error */
+};
+extern const struct pending pending[]; /* for the documentation test */
+extern const size_t npending;
 const char *pending_feature(enum pending_scope scope, const char *relpath);
+/* Tests set this to read what a pending feature parses into. */
+extern bool pending_ignore;
 
 /* ---- logs levels (load.c) and the per-service parse state ------------------------ */
 

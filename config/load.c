@@ -188,12 +188,12 @@ static int top_project(struct lctx *c, const struct key_def *kd, const struct yn
 
 	(void)kd;
 	tb->legacy = v;
+	lwarn(c, v, "write projects: {ID: {name, services}} instead", "is deprecated");
 	if (v->kind == Y_SCALAR)
 		return legacy_id(c, NULL, v, tb);
 	if (!key_seen(walk_map(c, v, &project_legacy_table, tb), &project_legacy_table, "id") &&
 	    v->kind == Y_MAP)
 		lerr(c, v, "project: {id: shop, name: Shop}", "has no id");
-	lwarn(c, v, "write projects: {ID: {name, services}} instead", "project: is deprecated");
 	return 0;
 }
 
@@ -372,8 +372,9 @@ static void load_top(struct lctx *c, const struct ynode *root)
 	if (!key_seen(seen, &top_table, "version"))
 		lerr(c, NULL, "add version: \"2\" at the top", "the file has no version");
 	if (tb.legacy && tb.projects)
-		lerr(c, tb.legacy, "move the project's services under projects:",
-		     "a file may use project or projects, not both");
+		lerr_path(c, "project", tb.legacy->line, tb.legacy->col,
+			  "move the project's services under projects:",
+			  "a file may use project or projects, not both");
 	n = count_services(&tb);
 	c->cfg->svcs = arena_array(c->a, n + 1, sizeof(*c->cfg->svcs));
 	c->builds = cfg_xmalloc((n + 1) * sizeof(*c->builds));
@@ -459,9 +460,11 @@ int sysg_config_load_buf(const char *name, const char *buf, size_t len,
 	proc_env_init(&c, opts->environ ? opts->environ : environ);
 	if (ytree_parse(a, name, buf, len, &root, d) == 0)
 		load_top(&c, root);
-	if (c.hidden_errors)
-		diags_add(d, DIAG_ERROR, name, 0, 0, NULL, "%zu more errors not shown",
-			  c.hidden_errors);
+	/* Placed at the last hidden problem, so it prints after what is shown. */
+	if (c.hidden_errors || c.hidden_other)
+		diags_add(d, c.hidden_errors ? DIAG_ERROR : DIAG_NOTE, name, c.hidden_line,
+			  c.hidden_col, NULL, "%zu more errors and %zu more warnings not shown",
+			  c.hidden_errors, c.hidden_other);
 	free(c.builds);
 	free(c.envfiles);
 	strmap_free(&c.names);

@@ -372,18 +372,22 @@ static int net_subnet(struct lctx *c, const struct key_def *kd, const struct yno
 {
 	struct net_def *nd = obj;
 	const char *t = v_word(c, v, "the subnet"), *why;
+	uint32_t addr;
+	uint8_t prefix;
 
 	(void)kd;
 	if (!t)
 		return -1;
-	if (parse_cidr(t, &nd->addr, &nd->prefix, &why) < 0) {
+	if (parse_cidr(t, &addr, &prefix, &why) < 0) {
 		lerr(c, v, "such as 10.99.1.0/24", "%s %s", quote(c, t), why);
 		return -1;
 	}
-	if (nd->prefix < 8 || nd->prefix > 30) {
+	if (prefix < 8 || prefix > 30) {
 		lerr(c, v, "between /8 and /30", "%s is too large or too small a network", quote(c, t));
 		return -1;
 	}
+	nd->addr = addr;
+	nd->prefix = prefix; /* non-zero: the subnet is good */
 	return 0;
 }
 
@@ -416,7 +420,7 @@ KEY_FN(top_networks)
 		seen = y_is_null(nv) ? 0 : walk_map(c, nv, &net_table, &nd);
 		if (!key_seen(seen, &net_table, "subnet"))
 			lerr(c, k, "such as subnet: 10.99.1.0/24", "has no subnet");
-		else
+		else if (nd.prefix)
 			cfg->nets[cfg->nnets++] = nd;
 		path_pop(c, mark);
 	}

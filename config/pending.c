@@ -6,11 +6,7 @@
 
 #include "config/internal.h"
 
-static const struct pending {
-	enum pending_scope scope;
-	const char *path;    /* relative to the service, or from the top */
-	const char *feature; /* as named in the error */
-} pending[] = {
+const struct pending pending[] = {
 	{PENDING_SERVICE, "sockets", "socket activation (sockets)"},
 	{PENDING_SERVICE, "ready", "readiness probes (ready)"},
 	{PENDING_SERVICE, "deployment.health_check", "deployment.health_check (a readiness probe)"},
@@ -18,16 +14,19 @@ static const struct pending {
 	{PENDING_SERVICE, "watchdog", "watchdog"},
 	{PENDING_SERVICE, "isolation", "isolation"},
 	{PENDING_SERVICE, "capabilities", "capabilities"},
-	{PENDING_SERVICE, "limits.cgroup", "cgroup limits (limits.cgroup)"},
-	{PENDING_SERVICE, "kill_mode", "kill_mode"},
 	{PENDING_SERVICE, "secrets", "secrets"},
 	{PENDING_SERVICE, "network", "service networking (network)"},
 	{PENDING_TOP, "networks", "networks"},
 };
 
+const size_t npending = CFG_ARRAY_SIZE(pending);
+bool pending_ignore;
+
 const char *pending_feature(enum pending_scope scope, const char *relpath)
 {
-	for (size_t i = 0; i < CFG_ARRAY_SIZE(pending); i++)
+	if (pending_ignore)
+		return NULL;
+	for (size_t i = 0; i < npending; i++)
 		if (pending[i].scope == scope && !strcmp(pending[i].path, relpath))
 			return pending[i].feature;
 	return NULL;

@@ -97,19 +97,32 @@ static int svc_env_done(struct lctx *c, const struct key_def *kd, const struct y
 	return 0;
 }
 
-/* A user or group: a name, or a number 0..4294967294 (-1 is "no id"). */
+/* A user or group: a name, or a number 0..4294967294 (-1 is "no id"); a
+ * number may be quoted ("1000"), like in docker compose. */
 const char *user_item(struct lctx *c, const struct ynode *n, void *arg)
 {
-	const char *s = v_word(c, n, "the name");
-	uint64_t id;
+	const char *s = v_word(c, n, "the name"), *p;
+	uint64_t id = 0;
 
 	(void)arg;
 	if (!s)
 		return NULL;
 	if ((*s >= '0' && *s <= '9') || *s == '-' || *s == '+') {
-		return v_u64(c, n, 0, 4294967294u, &id) == 0 ? arena_printf(c->a, "%llu",
-									  (unsigned long long)id)
-							     : NULL;
+		const char *digits = *s == '+' || *s == '-' ? s + 1 : s;
+		bool big = false;
+		for (p = digits; *p >= '0' && *p <= '9'; p++) {
+			id = id * 10 + (uint64_t)(*p - '0');
+			big = big || id > 4294967294u;
+		}
+		if (*p || p == digits) {
+			lerr(c, n, NULL, "%s is not a valid user or group id", quote(c, s));
+			return NULL;
+		}
+		if (big || (*s == '-' && id)) {
+			lerr(c, n, "from 0 to 4294967294", "%s is out of range", quote(c, s));
+			return NULL;
+		}
+		return arena_printf(c->a, "%llu", (unsigned long long)id);
 	}
 	if (!user_name_valid(s)) {
 		lerr(c, n, "names are letters, digits, '_', '.' and '-' (at most 32)",

@@ -7,12 +7,15 @@
 
 #include "config/internal.h"
 
-#define DYM_BUDGET 200 /* "did you mean" searches per file: each is O(services) */
+/* "did you mean" over service names costs O(services) per unknown name: a
+ * hostile file with many of both gets hints only for its first ones. */
+#define DYM_BUDGET 500000
 
 struct vctx {
 	struct lctx *c;
 	const char **names; /* every service name, for "did you mean" */
 	size_t dym_left;
+	size_t *stamp;      /* stamp[dep] == i + 1: service i already lists dep */
 };
 
 static size_t lookup(struct lctx *c, const char *name)
@@ -41,8 +44,8 @@ static void unknown_service(struct vctx *v, const char *path, unsigned line, uns
 	const char *best = NULL;
 	char hint[160];
 
-	if (v->dym_left) {
-		v->dym_left--;
+	if (v->dym_left >= v->c->cfg->nsvcs) {
+		v->dym_left -= v->c->cfg->nsvcs;
 		best = did_you_mean(name, v->names, v->c->cfg->nsvcs);
 	}
 	if (best)
@@ -71,16 +74,12 @@ static void check_deps(struct vctx *v, size_t i)
 				  "the service depends on itself");
 			continue;
 		}
-		for (size_t k = 0; k < j; k++) {
-			if (s->deps[k].index == idx) {
-				lerr_path(c, path, d->line, d->col, NULL, "%s is listed twice",
-					  quote(c, c->cfg->svcs[idx].name));
-				idx = SIZE_MAX;
-				break;
-			}
-		}
-		if (idx == SIZE_MAX)
+		if (v->stamp[idx] == i + 1) {
+			lerr_path(c, path, d->line, d->col, NULL, "%s is listed twice",
+				  quote(c, c->cfg->svcs[idx].name));
 			continue;
+		}
+		v->stamp[idx] = i + 1;
 		d->index = idx;
 		d->name = c->cfg->svcs[idx].name;
 		if (d->cond == DEP_COMPLETED && c->cfg->svcs[idx].restart == RESTART_ALWAYS)
@@ -182,12 +181,14 @@ static void report_cycle(struct lctx *c, const size_t *stack, size_t from, size_
 	cbuf_free(&msg);
 }
 
+#define MAX_CYCLE_CHECKS 64
+
 /* Depth-first, dependencies before dependents, without recursion (a chain
  * of a hundred thousand services must not overflow the stack). */
 static void order_services(struct lctx *c)
 {
 	struct sysg_config *cfg = c->cfg;
-	size_t n = cfg->nsvcs, top, no = 0;
+	size_t n = cfg->nsvcs, top, no = 0, cycle_checks = 0;
 	size_t *stack = cfg_xmalloc((n + 1) * sizeof(size_t));
 	size_t *next = cfg_xmalloc((n + 1) * sizeof(size_t));
 	size_t *pos = cfg_xmalloc((n + 1) * sizeof(size_t));
@@ -214,7 +215,10 @@ static void order_services(struct lctx *c)
 					stack[++top] = w;
 					next[top] = 0;
 					pos[w] = top;
-				} else if (state[w] == 1) {
+				} else if (state[w] == 1 && cycle_checks++ < MAX_CYCLE_CHECKS) {
+					/* Naming a cycle walks the stack: a hostile graph
+					 * with a back edge per node would make that
+					 * quadratic, and the first cycles say enough. */
 					report_cycle(c, stack, pos[w], top, in_cycle);
 				}
 				continue;
@@ -235,13 +239,6 @@ static void order_services(struct lctx *c)
 
 /* ---- networks ------------------------------------------------------------------------ */
 
-static struct net_def *find_net(struct sysg_config *cfg, const char *name)
-{
-	for (size_t i = 0; i < cfg->nnets; i++)
-		if (!strcmp(cfg->nets[i].name, name))
-			return &cfg->nets[i];
-	return NULL;
-}
 
 static uint32_t mask_of(uint8_t prefix)
 {
@@ -308,32 +305,76 @@ static void check_ports(struct lctx *c)
 	free(r);
 }
 
+static int net_cmp(const void *pa, const void *pb)
+{
+	const struct net_def *a = *(const struct net_def *const *)pa;
+	const struct net_def *b = *(const struct net_def *const *)pb;
+	uint32_t x = ntohl(a->addr), y = ntohl(b->addr);
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	if (a->prefix != b->prefix)
+		return a->prefix < b->prefix ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+/* Sorted by start address, a range overlaps an earlier one exactly when it
+ * starts before the furthest end seen so far. Reported on the later one in
+ * the file. */
+static void check_overlaps(struct lctx *c)
+{
+	struct sysg_config *cfg = c->cfg;
+	const struct net_def **v, *reach = NULL;
+	uint64_t end = 0;
+
+	if (cfg->nnets < 2)
+		return;
+	v = cfg_xmalloc(cfg->nnets * sizeof(*v));
+	for (size_t i = 0; i < cfg->nnets; i++)
+		v[i] = &cfg->nets[i];
+	qsort(v, cfg->nnets, sizeof(*v), net_cmp);
+	for (size_t i = 0; i < cfg->nnets; i++) {
+		uint64_t start = ntohl(v[i]->addr);
+		uint64_t last = start + (1ull << (32 - v[i]->prefix)) - 1;
+		if (reach && start <= end) {
+			const struct net_def *later = v[i] > reach ? v[i] : reach;
+			const struct net_def *other = later == v[i] ? reach : v[i];
+			lerr_path(c, arena_printf(c->a, "networks.%s.subnet", later->name), later->line,
+				  later->col, NULL, "the subnet overlaps the network %s",
+				  quote(c, other->name));
+		}
+		if (!reach || last > end) {
+			end = last;
+			reach = v[i];
+		}
+	}
+	free(v);
+}
+
 static void check_networks(struct vctx *v)
 {
 	struct lctx *c = v->c;
 	struct sysg_config *cfg = c->cfg;
-	struct strmap hosts = {0};
+	struct strmap hosts = {0}, nets = {0};
 
+	check_overlaps(c);
 	for (size_t i = 0; i < cfg->nnets; i++)
-		for (size_t j = 0; j < i; j++)
-			if ((cfg->nets[i].addr & mask_of(cfg->nets[j].prefix)) == cfg->nets[j].addr ||
-			    (cfg->nets[j].addr & mask_of(cfg->nets[i].prefix)) == cfg->nets[i].addr)
-				lerr_path(c, arena_printf(c->a, "networks.%s.subnet", cfg->nets[i].name),
-					  cfg->nets[i].line, cfg->nets[i].col, NULL,
-					  "the subnet overlaps the network %s",
-					  quote(c, cfg->nets[j].name));
+		strmap_put(&nets, cfg->nets[i].name, i);
 	for (size_t i = 0; i < cfg->nsvcs; i++) {
 		struct svc_config *s = &cfg->svcs[i];
 		struct svc_build *b = &c->builds[i];
 		struct net_def *nd;
 		const char *host, *key;
+		size_t k;
 
 		if (s->net.mode != NET_BRIDGE)
 			continue;
-		nd = find_net(cfg, s->net.network);
+		nd = strmap_get(&nets, s->net.network, &k) ? &cfg->nets[k] : NULL;
 		if (!nd && !strcmp(s->net.network, "sysg0")) {
+			/* top_networks leaves room for it */
 			if (!cfg->nets)
 				cfg->nets = arena_array(c->a, 1, sizeof(*cfg->nets));
+			strmap_put(&nets, "sysg0", cfg->nnets);
 			nd = &cfg->nets[cfg->nnets++];
 			*nd = (struct net_def){.name = "sysg0", .addr = htonl(0x0a630000), .prefix = 24};
 		}
@@ -382,6 +423,7 @@ static void check_networks(struct vctx *v)
 		}
 	}
 	strmap_free(&hosts);
+	strmap_free(&nets);
 	check_ports(c);
 }
 
@@ -391,6 +433,7 @@ void validate_all(struct lctx *c)
 	struct vctx v = {.c = c, .dym_left = DYM_BUDGET};
 
 	v.names = arena_array(c->a, cfg->nsvcs + 1, sizeof(char *));
+	v.stamp = arena_array(c->a, cfg->nsvcs + 1, sizeof(size_t));
 	for (size_t i = 0; i < cfg->nsvcs; i++)
 		v.names[i] = cfg->svcs[i].name;
 	for (size_t i = 0; i < cfg->nsvcs; i++) {

@@ -34,6 +34,7 @@ struct reader {
 	size_t depth;
 	struct strmap anchors; /* name -> struct ynode * */
 	uint64_t total;
+	bool aliased; /* an alias was met: the count includes expansions */
 	struct ynode *root;
 	int ndocs;
 	bool failed; /* stop reading (a duplicate key does not stop it) */
@@ -150,17 +151,21 @@ static void report_parser_error(struct reader *r, const yaml_parser_t *p)
 	}
 }
 
-static bool count_nodes(struct reader *r, uint64_t n, const yaml_mark_t *m)
+static bool count_nodes(struct reader *r, uint64_t n, const yaml_mark_t *m, bool alias)
 {
-	r->total += n;
-	if (r->total <= SYSG_MAX_NODES)
-		return true;
 	unsigned line, col;
 	char what[160];
+
+	r->total += n;
+	r->aliased = r->aliased || alias;
+	if (r->total <= SYSG_MAX_NODES)
+		return true;
 	mark_pos(m, &line, &col);
-	snprintf(what, sizeof(what),
-		 "the document has more than %u nodes once aliases are expanded", SYSG_MAX_NODES);
-	rerr(r, line, col, "an alias bomb? write the values out instead of nesting aliases",
+	snprintf(what, sizeof(what), "the document has more than %u nodes%s", SYSG_MAX_NODES,
+		 r->aliased ? " once aliases are expanded" : "");
+	rerr(r, line, col,
+	     r->aliased ? "an alias bomb? write the values out instead of nesting aliases"
+			: "split the stack into several files",
 	     what, NULL);
 	return false;
 }
@@ -232,7 +237,7 @@ static void on_scalar(struct reader *r, const yaml_event_t *ev)
 		     NULL);
 		return;
 	}
-	if (!count_nodes(r, 1, &ev->start_mark))
+	if (!count_nodes(r, 1, &ev->start_mark, false))
 		return;
 	n = arena_alloc(r->a, sizeof(*n));
 	n->kind = Y_SCALAR;
@@ -266,7 +271,7 @@ static void on_alias(struct reader *r, const yaml_event_t *ev)
 		return;
 	}
 	struct ynode *target = (struct ynode *)(uintptr_t)v;
-	if (!count_nodes(r, target->weight, &ev->start_mark))
+	if (!count_nodes(r, target->weight, &ev->start_mark, true))
 		return;
 	add_child(r, target);
 }
@@ -289,7 +294,7 @@ static void on_start(struct reader *r, const yaml_event_t *ev, enum ykind kind)
 		rerr(r, line, col, NULL, what, NULL);
 		return;
 	}
-	if (!check_tag(r, tag, &ev->start_mark, &is_str) || !count_nodes(r, 1, &ev->start_mark))
+	if (!check_tag(r, tag, &ev->start_mark, &is_str) || !count_nodes(r, 1, &ev->start_mark, false))
 		return;
 	if (is_str) {
 		rerr(r, line, col, NULL, "!!str on a collection", NULL);

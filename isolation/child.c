@@ -72,14 +72,23 @@ static void fmt_uint(char *buf, unsigned long v)
 
 static int reset_signals(void)
 {
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
-	sigemptyset(&dfl.sa_mask);
+	/* The kernel's struct sigaction: glibc's wrapper refuses its own internal
+	 * signals (32, 33), and an ignored disposition there would be inherited
+	 * across exec like any other. */
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		uint64_t mask;
+	} dfl = {.handler = SIG_DFL};
+
 	/* Undo what the supervisor did to itself: handlers (libev) and SIG_IGN
-	 * (SIGPIPE) are inherited otherwise. The mask stays full until just
-	 * before exec so no signal interrupts the setup. */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, &dfl, NULL) < 0 &&
-		    errno != EINVAL)
+	 * (SIGPIPE) are inherited otherwise, and whatever was ignored when sysg was
+	 * started. The mask stays full until just before exec so no signal
+	 * interrupts the setup. */
+	for (int sig = 1; sig < _NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP &&
+		    syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask)) < 0)
 			return -errno;
 	return 0;
 }

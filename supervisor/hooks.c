@@ -119,9 +119,7 @@ static int aux_start(struct svc_hooks *h, enum aux_kind kind, const struct cmd *
 		free(run);
 		return r;
 	}
-	if (sp.pidfd >= 0)
-		close(sp.pidfd); /* the pid stays ours until aux_done reaps it */
-	run->pid = sp.pid;
+	run->pid = sp.pid; /* ours until aux_done reaps it: kill() cannot hit a recycled pid */
 	h->run[kind] = run;
 	ev_timer_init(&run->timeout_w, aux_timeout_cb, (double)timeout / USEC_PER_SEC, 0.);
 	ev_timer_start(h->sup->loop, &run->timeout_w);

@@ -23,7 +23,7 @@ struct svc_log {
 	ev_io w;
 	ev_timer flush;     /* deadline for a pending partial line (echo) */
 	char *unit, *name, *path;
-	int rd, wr;         /* the FIFO: our read end, and the write end services get */
+	int rd;             /* the FIFO's read end */
 	struct logs_def def;
 	enum log_sink sink; /* effective */
 	int file_fd;
@@ -312,7 +312,13 @@ static void log_readable(struct ev_loop *loop, ev_io *w, int revents)
 
 	for (int i = 0; i < READS_PER_WAKEUP; i++) {
 		ssize_t n = read(l->rd, L.rbuf, sizeof(L.rbuf));
-		if (n <= 0)
+		if (n == 0) {
+			/* No writer left: a FIFO stays readable at EOF, so stop watching
+			 * until the next start opens a writer. */
+			ev_io_stop(L.loop, &l->w);
+			break;
+		}
+		if (n < 0)
 			break;
 		log_chunk(l, L.rbuf, n, ts, sizeof(ts));
 		if ((size_t)n < sizeof(L.rbuf))
@@ -334,11 +340,23 @@ static int fifo_open(struct svc_log *l)
 		return -errno;
 	if (fstat(l->rd, &st) < 0 || !S_ISFIFO(st.st_mode) || st.st_uid != geteuid())
 		return -EPERM;
-	/* Blocking for the services (they share this open file description); it
-	 * cannot block here because our read end exists. Holding it ourselves
-	 * means the read end never sees EOF between restarts. */
-	l->wr = openat(L.fifo_dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	return l->wr < 0 ? -errno : 0;
+	return 0;
+}
+
+int svc_log_writer(struct svc_log *l)
+{
+	char name[PATH_MAX];
+	int fd;
+
+	/* Blocking for the services (the open file description is theirs); the
+	 * open itself cannot block because our read end exists. */
+	snprintf(name, sizeof(name), "%s.log.pipe", l->unit);
+	fd = openat(L.fifo_dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (!ev_is_active(&l->w))
+		ev_io_start(L.loop, &l->w);
+	return fd;
 }
 
 struct svc_log *svc_log_open(const char *unit, const char *name, const struct logs_def *def,
@@ -350,7 +368,7 @@ struct svc_log *svc_log_open(const char *unit, const char *name, const struct lo
 	l->unit = xstrdup(unit);
 	l->name = xstrdup(name);
 	l->path = xasprintf("%s.log", unit);
-	l->rd = l->wr = l->file_fd = -1;
+	l->rd = l->file_fd = -1;
 	l->color = L.next_color++;
 	if ((r = fifo_open(l)) < 0) {
 		*why = xasprintf("log pipe %s.log.pipe: %s", unit, strerror(-r));
@@ -364,7 +382,6 @@ struct svc_log *svc_log_open(const char *unit, const char *name, const struct lo
 	return l;
 }
 
-int svc_log_child_fd(const struct svc_log *l) { return l->wr; }
 uint64_t svc_log_dropped(const struct svc_log *l) { return l->dropped; }
 const char *svc_log_path(const struct svc_log *l)
 {
@@ -432,8 +449,6 @@ void svc_log_close(struct svc_log *l, bool remove)
 	}
 	if (l->rd >= 0)
 		close(l->rd);
-	if (l->wr >= 0)
-		close(l->wr);
 	if (l->file_fd >= 0)
 		close(l->file_fd);
 	if (remove) {

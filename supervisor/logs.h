@@ -30,11 +30,16 @@ void logs_set_name_width(size_t width);
 
 struct svc_log;
 
-/* Creates (or reopens, after a supervisor restart) the service's FIFO. */
+/* Creates (or reopens, after a supervisor restart) the service's FIFO.
+ * When no process has it open for writing any more, the loop stops watching
+ * it (EOF) until the next svc_log_writer(). */
 struct svc_log *svc_log_open(const char *unit, const char *name, const struct logs_def *def,
 			     char **why);
-/* The fd the child gets as stdout and stderr. */
-int svc_log_child_fd(const struct svc_log *l);
+/* A new write end of the service's FIFO for a child's stdout and stderr; the
+ * caller closes it once the child is spawned. -errno on failure. The
+ * supervisor holds no write end itself: every fd it holds is copied into
+ * every child it spawns. */
+int svc_log_writer(struct svc_log *l);
 /* Applies a changed logs: block (reload). */
 void svc_log_configure(struct svc_log *l, const struct logs_def *def);
 /* Reads whatever is in the pipe now and flushes a pending partial line

@@ -76,7 +76,9 @@ static void record_exit(struct service *s)
 	struct svc_exit *e = &s->last_exit;
 	char why[sizeof(e->reason)];
 
-	*e = (struct svc_exit){.valid = true, .exec_failed = s->exec_failed, .exec = s->exec_fail};
+	*e = (struct svc_exit){.valid = true, .exec_failed = s->exec_failed, .exec = s->exec_fail,
+			       .oom = s->oom_killed};
+	s->oom_killed = false;
 	e->exited = WIFEXITED(s->status);
 	e->code = e->exited ? WEXITSTATUS(s->status) : -1;
 	e->signal = WIFSIGNALED(s->status) ? WTERMSIG(s->status) : 0;

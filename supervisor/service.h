@@ -113,7 +113,11 @@ struct service {
 	char blocked[160];       /* why a wanted service does not start (dependency failed) */
 
 	struct svc_log *log;
-	void *cg;                /* struct cg_unit *, when cgroups track this service */
+	struct cg_unit *cg;      /* when a cgroup tracks this service (supervisor/track.c) */
+	ev_io cg_w;              /* its events: emptied, OOM kill */
+	uint64_t oom_seen;       /* OOM kills counted so far */
+	bool oom_pending;        /* an OOM kill not yet attributed to an exit */
+	bool oom_killed;         /* set before SVC_EV_EXIT: this run ended in an OOM kill */
 	size_t *dependents;      /* indices of services whose depends_on names this one */
 	size_t ndependents;
 

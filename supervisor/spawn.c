@@ -10,11 +10,10 @@
 
 #include "supervisor/util.h"
 
-static pid_t clone3_fork(unsigned long flags, int *pidfd, int cgroup_fd)
+static pid_t clone3_fork(unsigned long flags, int cgroup_fd)
 {
 	struct clone_args args = {
-		.flags = flags | CLONE_PIDFD,
-		.pidfd = (uintptr_t)pidfd,
+		.flags = flags,
 		.exit_signal = SIGCHLD,
 	};
 	if (cgroup_fd >= 0) {
@@ -27,7 +26,7 @@ static pid_t clone3_fork(unsigned long flags, int *pidfd, int cgroup_fd)
 
 int spawn_plan(const struct exec_plan *p, struct spawned *out, char **why)
 {
-	int report[2], sync[2] = {-1, -1}, pidfd = -1, r;
+	int report[2], sync[2] = {-1, -1}, r;
 	sigset_t all, old;
 	pid_t pid;
 
@@ -44,7 +43,7 @@ int spawn_plan(const struct exec_plan *p, struct spawned *out, char **why)
 	/* No handler of ours may run in the child; it restores the plan's mask. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = clone3_fork(p->iso.clone_flags, &pidfd, p->cg.clone_fd);
+	pid = clone3_fork(p->iso.clone_flags, p->cg.clone_fd);
 	if (pid == 0) {
 		close(report[0]);
 		if (sync[1] >= 0)
@@ -74,13 +73,12 @@ int spawn_plan(const struct exec_plan *p, struct spawned *out, char **why)
 		close(sync[1]);
 	}
 	fd_set_nonblock(report[0], true);
-	*out = (struct spawned){.pid = pid, .pidfd = pidfd, .report_fd = report[0]};
+	*out = (struct spawned){.pid = pid, .report_fd = report[0]};
 	return 0;
 
 out_child_started:
 	/* The child is reaped by the supervisor's catch-all child watcher. */
 	out->pid = pid;
-	close(pidfd);
 out_close_sync:
 	if (sync[1] >= 0)
 		close(sync[1]);

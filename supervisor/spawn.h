@@ -8,9 +8,11 @@
 
 #include "isolation/plan.h"
 
+/* No pidfd: a child's pid cannot be recycled before we reap it, so kill(pid)
+ * is safe for our own children, and every fd the supervisor holds is copied
+ * into (and closed by) every later child. */
 struct spawned {
 	pid_t pid;
-	int pidfd;     /* for signals that cannot hit a recycled pid */
 	int report_fd; /* non-blocking, CLOEXEC; the caller watches and closes it */
 };
 

@@ -18,6 +18,7 @@
 #include "supervisor/runfile.h"
 #include "supervisor/sched.h"
 #include "supervisor/spawn.h"
+#include "supervisor/track.h"
 #include "supervisor/util.h"
 
 /* One supervisor per process: libev callbacks and sys_ops find it here. */
@@ -75,23 +76,8 @@ static void op_timer(struct service *svc, sysg_usec_t after)
 	}
 }
 
-static void op_signal(struct service *svc, int sig, bool all)
-{
-	if (all && svc->pgid > 0 && kill(-svc->pgid, sig) == 0)
-		return;
-	/* The pidfd cannot reach a recycled pid; the group exists only while members do. */
-	if (svc->pidfd >= 0)
-		syscall(SYS_pidfd_send_signal, svc->pidfd, sig, NULL, 0);
-}
-
-static bool op_alive(struct service *svc)
-{
-	if (svc->pid > 0)
-		return true;
-	if (svc->cfg->kill_mode == KILL_PROCESS || svc->pgid <= 0)
-		return false;
-	return kill(-svc->pgid, 0) == 0 || errno == EPERM;
-}
+static void op_signal(struct service *svc, int sig, bool all) { track_signal(svc, sig, all); }
+static bool op_alive(struct service *svc) { return track_alive(svc); }
 
 static void report_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void pidfd_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -101,10 +87,11 @@ static void pidfd_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void track_main(struct service *svc, pid_t pid, int pidfd)
 {
 	svc->pid = pid;
-	svc->pidfd = pidfd;
 	if (proc_ppid(pid) == getpid()) {
 		pidmap_put(pid, svc->index); /* our child (we are its subreaper): waitpid tells */
+		close(pidfd);
 	} else {
+		svc->pidfd = pidfd;
 		ev_io_init(&svc->pidfd_w, pidfd_cb, pidfd, EV_READ);
 		ev_io_start(S->loop, &svc->pidfd_w);
 	}
@@ -112,7 +99,7 @@ static void track_main(struct service *svc, pid_t pid, int pidfd)
 
 static pid_t op_follow_main(struct service *svc)
 {
-	pid_t pid = proc_oldest_in_session(svc->pgid);
+	pid_t pid = track_oldest(svc);
 	int pidfd = pid > 0 ? syscall(SYS_pidfd_open, pid, 0) : -1;
 
 	if (pidfd < 0)
@@ -122,14 +109,22 @@ static pid_t op_follow_main(struct service *svc)
 	return pid;
 }
 
-static void build_ctx(struct service *svc, struct plan_ctx *ctx)
+/* The per-start context; out_fd is the caller's to close after spawning. */
+static int build_ctx(struct service *svc, struct plan_ctx *ctx, char **why)
 {
+	int out = svc_log_writer(svc->log);
+
+	if (out < 0) {
+		*why = xasprintf("log pipe: %s", strerror(-out));
+		return out;
+	}
 	*ctx = (struct plan_ctx){
 		.system_mode = S->paths.system_mode,
 		.nofile_soft = S->nofile_soft,
 		.stdin_fd = S->devnull,
-		.out_fd = svc_log_child_fd(svc->log),
+		.out_fd = out,
 	};
+	return 0;
 }
 
 static int op_spawn(struct service *svc, char **why)
@@ -139,16 +134,20 @@ static int op_spawn(struct service *svc, char **why)
 	struct spawned sp;
 	int r;
 
-	build_ctx(svc, &ctx);
-	if ((r = plan_build(svc->cfg, &ctx, &plan, why)) < 0)
+	if ((r = track_prepare(S, svc, why)) < 0)
 		return r;
-	r = spawn_plan(&plan, &sp, why);
-	plan_free(&plan);
+	if ((r = build_ctx(svc, &ctx, why)) < 0)
+		return r;
+	if ((r = plan_build(svc->cfg, &ctx, &plan, why)) == 0) {
+		track_child(svc, &plan);
+		r = spawn_plan(&plan, &sp, why);
+		plan_free(&plan);
+	}
+	close(ctx.out_fd);
 	if (r < 0)
 		return r;
 	svc->pid = sp.pid;
 	svc->pgid = sp.pid; /* the child calls setsid() */
-	svc->pidfd = sp.pidfd;
 	svc->adopted = false;
 	svc->start_real = now_real_usec();
 	pidmap_put(sp.pid, svc->index);
@@ -189,6 +188,8 @@ static void op_changed(struct service *svc)
 	if (!svc_is_active(svc) && svc->state != SVC_BACKOFF && !svc->pid) {
 		runfile_remove(S->run_dirfd, svc->cfg->unit);
 		svc->pgid = 0;
+		if (svc->state != SVC_WAITING)
+			track_release(svc);
 	}
 	if (svc->state == SVC_FAILED && S->stopping_all)
 		S->unclean = true;
@@ -367,6 +368,7 @@ static void main_exited(struct service *svc, int status)
 	}
 	svc->status = status;
 	svc->pid = 0;
+	svc->oom_killed = track_oom_since_last(svc);
 	if (svc->state == SVC_STOPPING && svc->sigkilled)
 		S->unclean = true;
 	svc_event(svc, SVC_EV_EXIT);
@@ -444,14 +446,18 @@ int sup_spawn_aux(struct sup *s, struct service *svc, const struct cmd *cmd, int
 	struct exec_plan plan;
 	int r;
 
-	build_ctx(svc, &ctx);
+	if ((r = build_ctx(svc, &ctx, why)) < 0)
+		return r;
+	int writer = ctx.out_fd;
 	ctx.cmd = cmd;
 	if (out_fd >= 0)
 		ctx.out_fd = out_fd;
-	if ((r = plan_build(svc->cfg, &ctx, &plan, why)) < 0)
-		return r;
-	r = spawn_plan(&plan, out, why);
-	plan_free(&plan);
+	if ((r = plan_build(svc->cfg, &ctx, &plan, why)) == 0) {
+		track_child(svc, &plan);
+		r = spawn_plan(&plan, out, why);
+		plan_free(&plan);
+	}
+	close(writer);
 	if (r < 0)
 		return r;
 	/* Setup failures show up as exit status 127; the report is not needed,
@@ -461,6 +467,13 @@ int sup_spawn_aux(struct sup *s, struct service *svc, const struct cmd *cmd, int
 	out->report_fd = -1;
 	(void)s;
 	return 0;
+}
+
+void sup_event(struct sup *s, struct service *svc, enum svc_event ev)
+{
+	(void)s;
+	svc_event(svc, ev);
+	run_queue();
 }
 
 void sup_changed(struct sup *s, struct service *svc)
@@ -653,7 +666,9 @@ int sup_init(struct sup *s, struct sysg_config *cfg, const struct sysg_paths *pa
 	s->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (s->devnull < 0)
 		fatal("/dev/null");
-	char *run_dir = xasprintf("%s/run", paths->state_dir);
+	/* Run files describe processes, which do not survive a reboot: they
+	 * belong to the runtime dir (tmpfs), where creating them is cheap. */
+	char *run_dir = xasprintf("%s/run", paths->runtime_dir);
 	if (mkdir_secure(run_dir, 0700, geteuid()) < 0 ||
 	    (s->run_dirfd = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		fatal("%s", run_dir);
@@ -683,6 +698,7 @@ int sup_init(struct sup *s, struct sysg_config *cfg, const struct sysg_paths *pa
 	logs_set_name_width(width);
 	compute_dependents(s);
 	adopt_leftovers(s);
+	track_cleanup_leftovers(s);
 	sched_init(s);
 
 	ev_child_init(&s->child_w, child_cb, 0, 0);
@@ -705,6 +721,10 @@ void sup_free(struct sup *s)
 	sched_free(s);
 	hooks_free(s);
 	for (size_t i = 0; i < s->nsvcs; i++) {
+		if (s->svcs[i].cg) {
+			ev_io_stop(s->loop, &s->svcs[i].cg_w);
+			cg_unit_free(s->svcs[i].cg);
+		}
 		svc_log_close(s->svcs[i].log, false);
 		if (s->svcs[i].pidfd >= 0)
 			close(s->svcs[i].pidfd);
@@ -714,6 +734,7 @@ void sup_free(struct sup *s)
 	free(s->queue);
 	free(s->queued);
 	free(s->pids);
+	cg_manager_remove(s->cg);
 	cg_manager_free(s->cg);
 	if (s->devnull >= 0)
 		close(s->devnull);

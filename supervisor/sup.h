@@ -65,6 +65,8 @@ void sup_free(struct sup *s);
 int sup_spawn_aux(struct sup *s, struct service *svc, const struct cmd *cmd, int out_fd,
 		  void (*done)(struct service *svc, void *arg, int status), void *arg,
 		  struct spawned *out, char **why);
+/* Deliver an event to a service from outside sup.c, then reconcile. */
+void sup_event(struct sup *s, struct service *svc, enum svc_event ev);
 /* Re-evaluate after code outside an event callback changed a service. */
 void sup_changed(struct sup *s, struct service *svc);
 

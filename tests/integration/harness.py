@@ -56,6 +56,22 @@ def pids_matching(needle):
     return found
 
 
+def pids_running(*argv):
+    """Live processes whose command line is exactly argv."""
+    want = ("\0".join(argv) + "\0").encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if f.read() == want:
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
 def proc_field(pid, name):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
