@@ -286,6 +286,8 @@ static void begin_run(struct svc_sched *sc)
 	sc->pending = false;
 	sc->timed_out = false;
 	if (svc->cfg->cron.timeout > 0) {
+		/* From now, not from the loop's cached time: never short of the timeout. */
+		ev_now_update(sc->sup->loop);
 		ev_timer_set(&sc->timeout_w, (double)svc->cfg->cron.timeout / USEC_PER_SEC, 0.);
 		ev_timer_start(sc->sup->loop, &sc->timeout_w);
 	}

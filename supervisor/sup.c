@@ -49,6 +49,16 @@ static struct pid_slot *pidmap_put_aux(pid_t pid, size_t svc,
 
 static void pidmap_put(pid_t pid, size_t svc) { pidmap_put_aux(pid, svc, NULL, NULL); }
 
+static bool pidmap_is_aux(pid_t pid)
+{
+	if (!S->npids_cap)
+		return false;
+	for (size_t i = pid_hash(pid, S->npids_cap); S->pids[i].pid; i = (i + 1) & (S->npids_cap - 1))
+		if (S->pids[i].pid == pid)
+			return S->pids[i].aux != NULL;
+	return false;
+}
+
 static bool pidmap_take(pid_t pid, struct pid_slot *out)
 {
 	if (!S->npids_cap)
@@ -100,7 +110,12 @@ static void track_main(struct service *svc, pid_t pid, int pidfd)
 static pid_t op_follow_main(struct service *svc)
 {
 	pid_t pid = track_oldest(svc);
-	int pidfd = pid > 0 ? syscall(SYS_pidfd_open, pid, 0) : -1;
+	int pidfd;
+
+	/* A hook or check of the service shares its cgroup; it is never its main process. */
+	if (pid > 0 && pidmap_is_aux(pid))
+		return 0;
+	pidfd = pid > 0 ? syscall(SYS_pidfd_open, pid, 0) : -1;
 
 	if (pidfd < 0)
 		return 0;

@@ -434,6 +434,27 @@ class Hooks(unittest.TestCase):
         self.assertTrue(alive(int(st.lines("svcpid")[0])))  # the service is untouched
         self.assertEqual(st.stop(), 0)
 
+    def test_one_shot_ending_while_its_onstart_hook_runs_is_done(self):
+        # With cgroups the hook shares the service's cgroup: it must not be
+        # taken for the service's main process when the one-shot exits.
+        st = Stack(self, """
+            version: "2"
+            services:
+              once:
+                command: "sh -c 'date +%s.%N > {dir}/once; sleep 0.5'"
+                hooks:
+                  onstart: {command: "sh -c 'sleep 5; echo late >> {dir}/late'"}
+              after:
+                command: "sh -c 'date +%s.%N > {dir}/after'"
+                depends_on: [{service: once, condition: completed}]
+            """)
+        st.start()
+        wait_for(lambda: st.lines("after"), 4, what="the dependent of the one-shot")
+        self.assertLess(stamps(st, "after")[0] - stamps(st, "once")[0], 1.5)
+        st.wait_log("once", r"onstart hook")
+        self.assertEqual(st.stop(), 0)
+        self.assertEqual(st.lines("late"), [])
+
     def test_failing_hook_is_logged_and_changes_nothing(self):
         st = Stack(self, """
             version: "2"
