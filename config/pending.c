@@ -14,7 +14,6 @@ const struct pending pending[] = {
 	{PENDING_SERVICE, "watchdog", "watchdog"},
 	{PENDING_SERVICE, "isolation", "isolation"},
 	{PENDING_SERVICE, "capabilities", "capabilities"},
-	{PENDING_SERVICE, "secrets", "secrets"},
 	{PENDING_SERVICE, "network", "service networking (network)"},
 	{PENDING_TOP, "networks", "networks"},
 };

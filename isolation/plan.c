@@ -79,13 +79,55 @@ static const char *envb_get(const struct envb *e, const char *name)
 	return NULL;
 }
 
-char **plan_build_env(const struct svc_config *svc, const struct plan_ctx *ctx, const char *home,
-		      const char *user, const char *shell)
+static bool session_var(const char *entry)
+{
+	size_t n = name_len(entry);
+	for (size_t i = 0; sysg_session_env_vars[i]; i++)
+		if (strlen(sysg_session_env_vars[i]) == n && !strncmp(sysg_session_env_vars[i], entry, n))
+			return true;
+	return false;
+}
+
+/* Env files are read again at every start, so an edited file applies on restart. */
+static int apply_env_files(const struct svc_config *svc, struct envb *e, char **why)
+{
+	for (size_t i = 0; i < svc->env.files.n; i++) {
+		struct sysg_diags d = {0};
+		struct envfile ef = {0};
+		int r = envfile_read(svc->env.files.v[i], &ef, &d);
+
+		if (r < 0) {
+			*why = r == -EINVAL && d.n
+				       ? xasprintf("env file %s:%u:%u: %s", d.v[0].file, d.v[0].line,
+						   d.v[0].col, d.v[0].msg)
+				       : xasprintf("env file %s: %s", svc->env.files.v[i], strerror(-r));
+			envfile_free(&ef);
+			diags_free(&d);
+			return r;
+		}
+		for (size_t j = 0; j < ef.n; j++)
+			envb_put(e, xasprintf("%s=%s", ef.v[j].key, ef.v[j].value));
+		envfile_free(&ef);
+		diags_free(&d);
+	}
+	return 0;
+}
+
+static void envb_free(struct envb *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->v[i]);
+	free(e->v);
+}
+
+int plan_build_env(const struct svc_config *svc, const struct plan_ctx *ctx, const char *home,
+		   const char *user, const char *shell, char ***out, char **why)
 {
 	extern char **environ;
 	char *const *host = ctx->environ ? ctx->environ : environ;
 	enum env_inherit inherit = svc->env.inherit;
 	struct envb e = {0};
+	int r;
 
 	if (inherit == INHERIT_DEFAULT)
 		inherit = ctx->system_mode ? INHERIT_NONE : INHERIT_ALL;
@@ -95,6 +137,8 @@ char **plan_build_env(const struct svc_config *svc, const struct plan_ctx *ctx, 
 		if (inherit == INHERIT_LIST && !strv_has_name(&svc->env.inherit_names, host[i]))
 			continue;
 		if (strv_has_name(&svc->env.strip, host[i]))
+			continue;
+		if (svc->env.clear_session_vars && session_var(host[i]))
 			continue;
 		envb_put(&e, xstrdup(host[i]));
 	}
@@ -109,15 +153,18 @@ char **plan_build_env(const struct svc_config *svc, const struct plan_ctx *ctx, 
 	}
 	if (!envb_get(&e, "PATH"))
 		envb_put(&e, xstrdup("PATH=" DEFAULT_PATH));
-	for (size_t i = 0; i < svc->env.nvars; i++)
-		envb_put(&e, xasprintf("%s=%s", svc->env.vars[i].key, svc->env.vars[i].value));
+	if ((r = apply_env_files(svc, &e, why)) < 0) {
+		envb_free(&e);
+		return r;
+	}
+	for (size_t i = 0; i < svc->env.nyaml_vars; i++)
+		envb_put(&e, xasprintf("%s=%s", svc->env.yaml_vars[i].key, svc->env.yaml_vars[i].value));
 	for (size_t i = 0; ctx->secret_env && ctx->secret_env[i]; i++)
 		envb_put(&e, xstrdup(ctx->secret_env[i]));
 	for (size_t i = 0; i < ctx->nextra_env; i++)
 		envb_put(&e, xasprintf("%s=%s", ctx->extra_env[i].key, ctx->extra_env[i].value));
-	if (!e.v)
-		envb_put(&e, xstrdup("PATH=" DEFAULT_PATH));
-	return e.v;
+	*out = e.v;
+	return 0;
 }
 
 static bool parse_id(const char *s, unsigned long *out)
@@ -292,7 +339,8 @@ int plan_build(const struct svc_config *svc, const struct plan_ctx *ctx, struct 
 	sigemptyset(&p->sigmask);
 	if ((r = resolve_ids(svc, p, &id, why)) < 0)
 		goto out;
-	p->envp = plan_build_env(svc, ctx, id.home, id.name, id.shell);
+	if ((r = plan_build_env(svc, ctx, id.home, id.name, id.shell, &p->envp, why)) < 0)
+		goto out;
 	for (n = 0; p->envp[n]; n++) {
 		if (str_has_prefix(p->envp[n], "LISTEN_FDS=")) {
 			/* Room for the pid, which only the child knows (it may be 1 in a PID namespace). */

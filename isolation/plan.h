@@ -103,9 +103,10 @@ int plan_build(const struct svc_config *svc, const struct plan_ctx *ctx, struct 
 	       char **why);
 void plan_free(struct exec_plan *p);
 
-/* The environment a service gets (also used by tests and `inspect`). */
-char **plan_build_env(const struct svc_config *svc, const struct plan_ctx *ctx, const char *home,
-		      const char *user, const char *shell);
+/* The environment a service gets: 0 and *out, or -errno with *why (an env
+ * file that cannot be read or parsed now). */
+int plan_build_env(const struct svc_config *svc, const struct plan_ctx *ctx, const char *home,
+		   const char *user, const char *shell, char ***out, char **why);
 
 /* Runs in the child: applies the plan in the order written in child.c and
  * execs. Never returns: on failure writes a struct exec_report to report_fd

@@ -33,6 +33,7 @@ struct svc_log {
 	uint64_t dropped;
 	bool dropping;
 	unsigned color;
+	struct mask_stream mask; /* secrets, masked before any sink sees a byte */
 };
 
 static struct {
@@ -44,6 +45,7 @@ static struct {
 	ev_io out_w;
 	uint64_t out_dropped;
 	char rbuf[64 * 1024];
+	struct sbuf masked;    /* a chunk after masking */
 	unsigned next_color;
 } L = {.log_dirfd = -1, .fifo_dirfd = -1};
 
@@ -291,7 +293,7 @@ static void file_write(struct svc_log *l, const char *buf, size_t len, const cha
 	}
 }
 
-static void log_chunk(struct svc_log *l, const char *buf, size_t len, char *ts, size_t tscap)
+static void log_sinks(struct svc_log *l, const char *buf, size_t len, char *ts, size_t tscap)
 {
 	if (l->sink == LOG_SINK_FILE) {
 		if (l->def.timestamps && !*ts) {
@@ -302,6 +304,40 @@ static void log_chunk(struct svc_log *l, const char *buf, size_t len, char *ts, 
 	}
 	if (wants_echo(l))
 		echo_feed(l, buf, len);
+}
+
+static void log_chunk(struct svc_log *l, const char *buf, size_t len, char *ts, size_t tscap)
+{
+	if (!l->mask.dfa) {
+		log_sinks(l, buf, len, ts, tscap);
+		return;
+	}
+	sbuf_reset(&L.masked);
+	mask_stream_feed(&l->mask, buf, len, &L.masked);
+	if (L.masked.len)
+		log_sinks(l, L.masked.s, L.masked.len, ts, tscap);
+}
+
+/* What the masker held back (a possible start of a secret) is final now. */
+static void mask_flush(struct svc_log *l, char *ts, size_t tscap)
+{
+	if (!l->mask.dfa)
+		return;
+	sbuf_reset(&L.masked);
+	mask_stream_flush(&l->mask, &L.masked);
+	if (L.masked.len)
+		log_sinks(l, L.masked.s, L.masked.len, ts, tscap);
+}
+
+void svc_log_set_mask(struct svc_log *l, const struct mask_dfa *dfa)
+{
+	char ts[48] = "";
+
+	if (l->mask.dfa == dfa)
+		return;
+	mask_flush(l, ts, sizeof(ts));
+	mask_stream_free(&l->mask);
+	mask_stream_init(&l->mask, dfa);
 }
 
 static void log_readable(struct ev_loop *loop, ev_io *w, int revents)
@@ -411,6 +447,7 @@ void svc_log_drain(struct svc_log *l)
 
 	while ((n = read(l->rd, L.rbuf, sizeof(L.rbuf))) > 0)
 		log_chunk(l, L.rbuf, n, ts, sizeof(ts));
+	mask_flush(l, ts, sizeof(ts));
 	if (l->line.len) {
 		echo_line(l, l->line.s, l->line.len);
 		sbuf_reset(&l->line);
@@ -457,6 +494,7 @@ void svc_log_close(struct svc_log *l, bool remove)
 		unlinkat(L.fifo_dirfd, name, 0);
 	}
 	sbuf_free(&l->line);
+	mask_stream_free(&l->mask);
 	free(l->unit);
 	free(l->name);
 	free(l->path);
@@ -470,6 +508,7 @@ void logs_shutdown(void)
 		(void)!write(STDOUT_FILENO, L.out.s, L.out.len);
 	}
 	sbuf_free(&L.out);
+	sbuf_free(&L.masked);
 	if (L.log_dirfd >= 0)
 		close(L.log_dirfd);
 	if (L.fifo_dirfd >= 0)

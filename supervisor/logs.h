@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "supervisor/mask.h"
 
 struct logs_opts {
 	const char *log_dir;   /* <service>.log files */
@@ -47,6 +48,8 @@ void svc_log_configure(struct svc_log *l, const struct logs_def *def);
 void svc_log_drain(struct svc_log *l);
 /* Writes a line of sysg's own about the service into its log ("exited with code 1"). */
 void svc_log_note(struct svc_log *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Masks the service's secrets in everything written from now on (NULL: none). */
+void svc_log_set_mask(struct svc_log *l, const struct mask_dfa *dfa);
 uint64_t svc_log_dropped(const struct svc_log *l);
 const char *svc_log_path(const struct svc_log *l); /* the log file, or NULL */
 /* Closes everything; with remove, also deletes the FIFO (service gone for good). */

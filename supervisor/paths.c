@@ -62,7 +62,10 @@ int paths_create(const struct sysg_paths *p, const char **what)
 	uid_t me = geteuid();
 	int r;
 
-	if ((r = mkdir_secure(p->runtime_dir, 0700, me)) < 0) {
+	/* System mode: traversable (not listable) so that services running as other
+	 * users reach what is theirs below it (credentials, notify sockets); every
+	 * entry has its own restrictive mode. */
+	if ((r = mkdir_secure(p->runtime_dir, p->system_mode ? 0711 : 0700, me)) < 0) {
 		*what = p->runtime_dir;
 		return r;
 	}

@@ -442,8 +442,7 @@ static void timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	strfmt(svc->fail_reason, sizeof(svc->fail_reason), "cron run timed out after %.3gs",
 	       (double)svc->cfg->cron.timeout / USEC_PER_SEC);
 	svc_log_note(svc->log, "%s: stopping it", svc->fail_reason);
-	svc_event(svc, SVC_EV_UNHEALTHY); /* stops the whole service; restart policy is never */
-	sup_changed(sc->sup, svc);
+	sup_event(sc->sup, svc, SVC_EV_UNHEALTHY); /* stops the whole service; no restart */
 }
 
 /* The first time the service is wanted up: make up a missed run, start the timer. */

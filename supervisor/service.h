@@ -113,6 +113,7 @@ struct service {
 	char blocked[160];       /* why a wanted service does not start (dependency failed) */
 
 	struct svc_log *log;
+	struct svc_secrets *secrets; /* read at each start (supervisor/secrets.c) */
 	struct cg_unit *cg;      /* when a cgroup tracks this service (supervisor/track.c) */
 	ev_io cg_w;              /* its events: emptied, OOM kill */
 	uint64_t oom_seen;       /* OOM kills counted so far */

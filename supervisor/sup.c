@@ -17,6 +17,7 @@
 #include "supervisor/logs.h"
 #include "supervisor/runfile.h"
 #include "supervisor/sched.h"
+#include "supervisor/secrets.h"
 #include "supervisor/spawn.h"
 #include "supervisor/track.h"
 #include "supervisor/util.h"
@@ -127,19 +128,49 @@ static pid_t op_follow_main(struct service *svc)
 /* The per-start context; out_fd is the caller's to close after spawning. */
 static int build_ctx(struct service *svc, struct plan_ctx *ctx, char **why)
 {
+	static struct kv extra[16]; /* variables sysg sets for this start; used at once */
 	int out = svc_log_writer(svc->log);
+	size_t n = 0;
 
 	if (out < 0) {
 		*why = xasprintf("log pipe: %s", strerror(-out));
 		return out;
 	}
+	if (svc->secrets && svc->secrets->cred_dir)
+		extra[n++] = (struct kv){"CREDENTIALS_DIRECTORY", svc->secrets->cred_dir};
 	*ctx = (struct plan_ctx){
 		.system_mode = S->paths.system_mode,
 		.nofile_soft = S->nofile_soft,
 		.stdin_fd = S->devnull,
 		.out_fd = out,
+		.extra_env = extra,
+		.nextra_env = n,
+		.secret_env = svc->secrets ? (const char *const *)svc->secrets->env : NULL,
 	};
 	return 0;
+}
+
+/* Every start reads the secrets again (a rotated file takes effect on restart). */
+static int load_secrets(struct service *svc, char **why)
+{
+	struct svc_secrets **all;
+	int r;
+
+	if (!svc->cfg->nsecrets && !svc->secrets)
+		return 0;
+	if (!svc->secrets)
+		svc->secrets = xcalloc(1, sizeof(*svc->secrets));
+	svc_log_set_mask(svc->log, NULL);
+	secrets_remove_files(svc->secrets);
+	secrets_free(svc->secrets);
+	r = secrets_load(svc->cfg, S->paths.runtime_dir, NULL, svc->secrets, why);
+	svc_log_set_mask(svc->log, svc->secrets->dfa);
+	all = xcalloc(S->nsvcs, sizeof(*all));
+	for (size_t i = 0; i < S->nsvcs; i++)
+		all[i] = S->svcs[i].secrets;
+	secrets_update_global(all, S->nsvcs);
+	free(all);
+	return r;
 }
 
 static int op_spawn(struct service *svc, char **why)
@@ -149,13 +180,18 @@ static int op_spawn(struct service *svc, char **why)
 	struct spawned sp;
 	int r;
 
-	if ((r = track_prepare(S, svc, why)) < 0)
+	if ((r = track_prepare(S, svc, why)) < 0 || (r = load_secrets(svc, why)) < 0)
 		return r;
 	if ((r = build_ctx(svc, &ctx, why)) < 0)
 		return r;
 	if ((r = plan_build(svc->cfg, &ctx, &plan, why)) == 0) {
 		track_child(svc, &plan);
-		r = spawn_plan(&plan, &sp, why);
+		if (svc->secrets)
+			r = secrets_deliver(svc->secrets, svc->cfg, S->paths.system_mode,
+					    plan.set_ids ? plan.uid : geteuid(),
+					    plan.set_ids ? plan.gid : getegid(), why);
+		if (r == 0)
+			r = spawn_plan(&plan, &sp, why);
 		plan_free(&plan);
 	}
 	close(ctx.out_fd);
@@ -200,6 +236,8 @@ static void op_changed(struct service *svc)
 		close(svc->pidfd);
 		svc->pidfd = -1;
 	}
+	if (!svc_is_active(svc) && !svc->pid && svc->secrets)
+		secrets_remove_files(svc->secrets); /* the service stopped: its credentials go */
 	if (!svc_is_active(svc) && svc->state != SVC_BACKOFF && !svc->pid) {
 		runfile_remove(S->run_dirfd, svc->cfg->unit);
 		svc->pgid = 0;
@@ -591,6 +629,17 @@ static void settle_check(void)
 		}
 	}
 	sbuf_addf(&msg, "%s\n", failed ? "FAILED" : "OK");
+	if (secrets_global()) {
+		/* Reasons may quote a command line that holds a secret. */
+		struct mask_stream ms;
+		struct sbuf masked = {0};
+		mask_stream_init(&ms, secrets_global());
+		mask_stream_feed(&ms, msg.s, msg.len, &masked);
+		mask_stream_flush(&ms, &masked);
+		mask_stream_free(&ms);
+		sbuf_free(&msg);
+		msg = masked;
+	}
 	(void)!write(S->settle_fd, msg.s, msg.len);
 	close(S->settle_fd);
 	S->settle_fd = -1;
@@ -741,6 +790,11 @@ void sup_free(struct sup *s)
 			cg_unit_free(s->svcs[i].cg);
 		}
 		svc_log_close(s->svcs[i].log, false);
+		if (s->svcs[i].secrets) {
+			secrets_remove_files(s->svcs[i].secrets);
+			secrets_free(s->svcs[i].secrets);
+			free(s->svcs[i].secrets);
+		}
 		if (s->svcs[i].pidfd >= 0)
 			close(s->svcs[i].pidfd);
 		svc_free(&s->svcs[i]);
