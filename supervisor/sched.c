@@ -309,10 +309,12 @@ static void end_run(struct svc_sched *sc)
 	case SVC_FAILED: r->outcome = sc->timed_out ? CRON_TIMEOUT : CRON_FAILED; break;
 	default: r->outcome = CRON_STOPPED; break;
 	}
-	r->exit_valid = e->valid;
+	r->exit_valid = e->valid && !svc->adopted;
 	r->code = e->exited ? e->code : -1;
 	r->signal = e->exited ? 0 : e->signal;
-	strfmt(r->reason, sizeof(r->reason), "%s", e->valid ? e->reason : "");
+	strfmt(r->reason, sizeof(r->reason), "%s",
+	       svc->adopted ? "exit status unknown: adopted from an earlier supervisor"
+			    : e->valid ? e->reason : "");
 	cron_history_add(&sc->h, r);
 	sc->h.has_current = false;
 	sc->timed_out = false;
@@ -381,7 +383,7 @@ static ev_tstamp fire_resched(ev_periodic *w, ev_tstamp now)
 }
 
 /* One fire at `when`: start the run, or record why not. */
-static void fire(struct svc_sched *sc, int64_t when, bool catch_up)
+static void fire(struct svc_sched *sc, int64_t when)
 {
 	struct service *svc = sc->svc;
 	char since[64];
@@ -406,7 +408,7 @@ static void fire(struct svc_sched *sc, int64_t when, bool catch_up)
 	}
 	sc->pending = true;
 	sc->pending_for = when;
-	sc->pending_catch_up = catch_up;
+	sc->pending_catch_up = false;
 	sup_changed(sc->sup, svc);
 	if (sc->pending && svc->state == SVC_WAITING && svc->blocked[0]) {
 		sc->pending = false;
@@ -426,7 +428,7 @@ static void fire_cb(struct ev_loop *loop, ev_periodic *w, int revents)
 	ev_periodic_again(loop, w);
 	if (when > sc->h.checked_until)
 		sc->h.checked_until = when;
-	fire(sc, when, false);
+	fire(sc, when);
 	persist(sc);
 }
 
@@ -445,13 +447,16 @@ static void timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	sup_event(sc->sup, svc, SVC_EV_UNHEALTHY); /* stops the whole service; no restart */
 }
 
-/* The first time the service is wanted up: make up a missed run, start the timer. */
+/* The first time the service is wanted up: make up a missed run (unless one
+ * is going on), start the timer. */
 static void arm(struct svc_sched *sc)
 {
 	const struct cron_def *cd = &sc->svc->cfg->cron;
 	int64_t now = now_real_usec(), first;
 	char when[64];
-	int r = cron_missed(&sc->expr, cd->timezone, sc->h.checked_until, now, &first);
+	int r = sc->h.has_current ? 0
+				  : cron_missed(&sc->expr, cd->timezone, sc->h.checked_until, now,
+						&first);
 
 	if (r > 0 && cd->catch_up) {
 		rfc3339_fmt(first, when, sizeof(when));
@@ -495,12 +500,14 @@ static void sched_new(struct sup *s, struct service *svc, const char *dir)
 	if (!sc->h.has_current)
 		return;
 	if (svc->adopted && svc->pid > 0) {
-		/* A run from before a supervisor crash goes on: keep timing it. */
+		/* A run from before a supervisor crash goes on: keep timing it, and
+		 * keep the schedule going (the reconciler never holds a running service). */
 		sysg_usec_t left = svc->cfg->cron.timeout - (now_real_usec() - sc->h.current.started);
 		if (svc->cfg->cron.timeout > 0) {
 			ev_timer_set(&sc->timeout_w, left > 0 ? (double)left / USEC_PER_SEC : 0., 0.);
 			ev_timer_start(s->loop, &sc->timeout_w);
 		}
+		arm(sc);
 		return;
 	}
 	sc->h.current.outcome = CRON_INTERRUPTED;

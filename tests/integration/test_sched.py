@@ -202,6 +202,31 @@ class Cron(unittest.TestCase):
         self.assertEqual(st.lines("runs"), [])
         self.assertEqual(st.stop(), 0)
 
+    def test_run_outlives_a_supervisor_crash_and_the_schedule_resumes(self):
+        st = Stack(self, """
+            version: "2"
+            services:
+              job:
+                command: "sh -c 'date +%s.%N >> {dir}/runs; sleep 2'"
+                cron: {expression: "* * * * * *"}
+            """)
+        st.start()
+        wait_for(lambda: history(st, "job") and history(st, "job")["current"], 4,
+                 what="the first run")
+        st.proc.kill()
+        st.proc.wait()
+        st.start()
+        wait_for(lambda: len(st.lines("runs")) >= 2, 6, what="a run after the restart")
+        runs = stamps(st, "runs")
+        self.assertGreater(runs[1] - runs[0], 1.9)  # adopted, not run twice at once
+        adopted = wait_for(lambda: [r for r in history(st, "job")["runs"] if r["started"]], 4,
+                           what="the adopted run recorded")[0]
+        self.assertEqual(adopted["reason"], "exit status unknown: adopted from an earlier "
+                         "supervisor")
+        self.assertGreaterEqual(adopted["duration_s"], 1.9)
+        self.assertIsNone(adopted["exit"])
+        self.assertEqual(st.stop(), 0)
+
     def test_validate_reports_bad_expression_and_zone(self):
         st = Stack(self, """
             version: "2"
