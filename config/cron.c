@@ -45,6 +45,11 @@ static const struct field fields[] = {
 };
 _Static_assert(ARRAY_SIZE(fields) == F_COUNT, "every field has a descriptor");
 
+/* Six-field expressions are systemg's, read by the Rust `cron` crate, which
+ * counts days of the week 1-7 from Sunday (SUN = 1, SAT = 7). A manifest moved
+ * from systemg keeps its meaning; five fields keep crontab(5)'s 0-7. */
+static const struct field dow_from_one = { "day of week", 1, 7, day_names, day_long, "day" };
+
 static const struct {
 	const char *name, *expansion;
 } macros[] = {
@@ -59,6 +64,7 @@ static _Thread_local char why_buf[192];
 
 struct pctx {
 	enum field_id id;
+	const struct field *f; /* fields[id], or dow_from_one */
 	int pos; /* 1-based position in the expression as written */
 	const char *tok;
 	size_t toklen;
@@ -123,7 +129,7 @@ static bool is_space(char c)
 
 static int lookup_name(const struct field *f, const char *s, size_t n)
 {
-	int count = f->hi - f->lo + 1 - (f->names == day_names); /* 7 has no name */
+	int count = f->names == day_names ? 7 : f->hi - f->lo + 1;
 
 	for (int i = 0; i < count; i++)
 		if ((strlen(f->names[i]) == n && strncasecmp(s, f->names[i], n) == 0) ||
@@ -148,7 +154,7 @@ static int unexpected(const struct pctx *c, const char *s, const char *end)
 static int parse_value(const struct pctx *c, const char **sp, const char *end, int *v,
 		       bool *named)
 {
-	const struct field *f = &fields[c->id];
+	const struct field *f = c->f;
 	const char *s = *sp, *start = s;
 	char q[48];
 	long n = 0;
@@ -181,7 +187,8 @@ static int parse_value(const struct pctx *c, const char **sp, const char *end, i
 
 static int parse_step(const struct pctx *c, const char **sp, const char *end, int *step)
 {
-	const struct field *f = &fields[c->id];
+	/* Days of week: up to 7 in both numberings, so a step of 7 reads the same in both. */
+	int span = c->id == F_DOW ? 7 : c->f->hi - c->f->lo;
 	const char *s = *sp, *start = s;
 	char q[48];
 	long n = 0;
@@ -191,9 +198,9 @@ static int parse_step(const struct pctx *c, const char **sp, const char *end, in
 	for (; s < end && is_digit(*s); s++)
 		if (n < 1000000)
 			n = n * 10 + (*s - '0');
-	if (n < 1 || n > f->hi - f->lo)
+	if (n < 1 || n > span)
 		return ferr(c, "step %s is out of range 1-%d",
-			    quote(q, sizeof(q), start, (size_t)(s - start)), f->hi - f->lo);
+			    quote(q, sizeof(q), start, (size_t)(s - start)), span);
 	*step = (int)n;
 	*sp = s;
 	return 0;
@@ -202,7 +209,7 @@ static int parse_step(const struct pctx *c, const char **sp, const char *end, in
 /* One list item: "*", "a", "a-b", each optionally "/step". */
 static int parse_item(const struct pctx *c, const char *s, const char *end, uint64_t *bits)
 {
-	const struct field *f = &fields[c->id];
+	const struct field *f = c->f;
 	int a, b, step = 1, r;
 	bool single = false, named;
 	char q[48];
@@ -228,9 +235,9 @@ static int parse_item(const struct pctx *c, const char *s, const char *end, uint
 			if (r < 0)
 				return r;
 			single = false;
-			/* "MON-SUN": Sunday closing a range is day 7. */
-			if (c->id == F_DOW && named && b == 0 && a > 0)
-				b = 7;
+			/* "MON-SUN": Sunday closing a range is the day after Saturday. */
+			if (c->id == F_DOW && named && b == f->lo && a > b)
+				b = f->lo + 7;
 			if (a > b)
 				return ferr(c, "range %s is reversed (ranges do not wrap around)",
 					    quote(q, sizeof(q), start, (size_t)(s - start)));
@@ -275,6 +282,8 @@ static int parse_field(struct pctx *c, uint64_t *bits, bool *star)
 			break;
 		s = comma + 1;
 	}
+	if (c->id == F_DOW && c->f->lo == 1)
+		*bits >>= 1; /* 1 = Sunday -> bit 0 */
 	if (c->id == F_DOW && (*bits & 1ULL << 7))
 		*bits = (*bits & ~(1ULL << 7)) | 1;
 	return 0;
@@ -353,10 +362,12 @@ int cron_parse(const char *expr, struct cron_expr *out, const char **why)
 		return fail(why, "expected 5 or 6 fields (sec min hour dom mon dow), got %zu", n);
 	skip = n == 5; /* 5 fields start at the minute */
 	for (int id = skip; id < F_COUNT; id++) {
-		struct pctx c = { id, id - skip + 1, tok[id - skip], len[id - skip], why };
+		struct pctx c = { id, &fields[id], id - skip + 1, tok[id - skip], len[id - skip], why };
 		uint64_t bits;
 		bool star;
 
+		if (id == F_DOW && !skip)
+			c.f = &dow_from_one;
 		r = parse_field(&c, &bits, &star);
 		if (r < 0)
 			return r;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/cron.h"
 #include "config/internal.h"
 
 /* ---- probes ---------------------------------------------------------------------- */
@@ -370,12 +371,41 @@ KEY_FN(svc_hooks)
 
 /* ---- cron ------------------------------------------------------------------------ */
 
-/* The fields' syntax; the cron layer checks the ranges when it schedules. */
+/* Numeric days of week count differently in five and six fields (docs/cron.md):
+ * say which reading applies wherever a day number (not a step) is written. */
+static void cron_dow_note(struct lctx *c, const struct ynode *v, const char *t, size_t fields)
+{
+	const char *dow = t + strlen(t);
+	bool step = false;
+
+	while (dow > t && dow[-1] == ' ')
+		dow--;
+	while (dow > t && dow[-1] != ' ')
+		dow--;
+	for (const char *p = dow; *p && *p != ' '; p++) {
+		step = *p == '/' ? true : *p == ',' ? false : step;
+		if (*p < '0' || *p > '9' || step)
+			continue;
+		if (fields == 6)
+			lnote(c, v, "write day names (MON-FRI) to be unambiguous",
+			      "six fields: days of week count 1-7 from Sunday, as in systemg "
+			      "(1 = Sunday, 2 = Monday, 7 = Saturday)");
+		else
+			lnote(c, v, "write day names (MON-FRI) to be unambiguous",
+			      "five fields: days of week count as in crontab(5) (0 and 7 = Sunday, "
+			      "1 = Monday); systemg counts 1 = Sunday");
+		return;
+	}
+}
+
+/* The fields' syntax here (with a hint), then the cron parser's full check:
+ * ranges, names, steps and dates that never occur. */
 static int cron_expr(struct lctx *c, const struct key_def *kd, const struct ynode *v, void *obj)
 {
 	struct cron_def *cd = obj;
-	const char *t = v_word(c, v, "the expression"), *p;
+	const char *t = v_word(c, v, "the expression"), *p, *why;
 	size_t fields = 0;
+	struct cron_expr e;
 
 	(void)kd;
 	if (!t)
@@ -387,7 +417,7 @@ static int cron_expr(struct lctx *c, const struct key_def *kd, const struct ynod
 		if (!*p)
 			break;
 		n = strcspn(p, " ");
-		if (strspn(p, "0123456789*/,-?LW#ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") < n) {
+		if (strspn(p, "@0123456789*/,-?LW#ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") < n) {
 			lerr(c, v, "fields use digits, names, * / , - ?", "%s is not a cron expression",
 			     quote(c, t));
 			return -1;
@@ -395,11 +425,17 @@ static int cron_expr(struct lctx *c, const struct key_def *kd, const struct ynod
 		fields++;
 		p += n;
 	}
-	if (fields != 5 && fields != 6) {
+	if (t[0] != '@' && fields != 5 && fields != 6) {
 		lerr(c, v, "5 fields (minute hour day month weekday) or 6 (seconds first)",
 		     "%s has %zu fields", quote(c, t), fields);
 		return -1;
 	}
+	if (cron_parse(t, &e, &why) < 0) {
+		lerr(c, v, "see docs/cron.md", "%s: %s", quote(c, t), why);
+		return -1;
+	}
+	if (t[0] != '@')
+		cron_dow_note(c, v, t, fields);
 	cd->expression = (char *)t;
 	return 0;
 }
@@ -407,7 +443,7 @@ static int cron_expr(struct lctx *c, const struct key_def *kd, const struct ynod
 static int cron_tz(struct lctx *c, const struct key_def *kd, const struct ynode *v, void *obj)
 {
 	struct cron_def *cd = obj;
-	const char *t = v_word(c, v, "the time zone");
+	const char *t = v_word(c, v, "the time zone"), *why;
 
 	(void)kd;
 	if (!t)
@@ -416,6 +452,18 @@ static int cron_tz(struct lctx *c, const struct key_def *kd, const struct ynode 
 					       "abcdefghijklmnopqrstuvwxyz0123456789_+-/")]) {
 		lerr(c, v, "an IANA name such as Europe/Paris or UTC", "%s is not a time zone name",
 		     quote(c, t));
+		return -1;
+	}
+	/* systemg's spellings: "local" is the default zone, "utc" any case. */
+	if (!strcasecmp(t, "local")) {
+		cd->timezone = NULL;
+		return 0;
+	}
+	if (!strcasecmp(t, "utc"))
+		t = "UTC";
+	if (cron_check_tz(t, &why) < 0) {
+		lerr(c, v, "an IANA name from /usr/share/zoneinfo, such as Europe/Paris or UTC", "%s",
+		     why);
 		return -1;
 	}
 	cd->timezone = (char *)t;

@@ -138,7 +138,8 @@ static void settle_after_exit(struct service *s)
 {
 	int64_t now = s->ops->now();
 	bool clean = exit_clean(s);
-	enum restart_policy p = s->cfg->restart;
+	/* Each fire of a cron service is one run; the schedule is its restart. */
+	enum restart_policy p = s->cfg->cron.set ? RESTART_NEVER : s->cfg->restart;
 
 	s->ops->timer(s, -1);
 	s->pid = 0;

@@ -121,6 +121,10 @@ struct service {
 	bool oom_killed;         /* set before SVC_EV_EXIT: this run ended in an OOM kill */
 	size_t *dependents;      /* indices of services whose depends_on names this one */
 	size_t ndependents;
+
+	enum svc_state seen_state; /* the state the supervisor last saw (sup.c: transitions) */
+	struct svc_sched *sched;   /* cron runtime (sched.c), NULL without cron */
+	struct svc_hooks *hooks;   /* running hooks and skip check (hooks.c), or NULL */
 };
 
 void svc_init(struct service *s, const struct svc_config *cfg, size_t index,

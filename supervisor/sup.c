@@ -12,9 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "supervisor/hooks.h"
 #include "supervisor/log.h"
 #include "supervisor/logs.h"
 #include "supervisor/runfile.h"
+#include "supervisor/sched.h"
 #include "supervisor/secrets.h"
 #include "supervisor/spawn.h"
 #include "supervisor/track.h"
@@ -29,22 +31,34 @@ static struct sup *S;
 
 static size_t pid_hash(pid_t pid, size_t cap) { return ((size_t)pid * 2654435761u) & (cap - 1); }
 
-static void pidmap_put_aux(pid_t pid, size_t svc,
-			   void (*aux)(struct service *, void *, int), void *arg)
+static struct pid_slot *pidmap_put_aux(pid_t pid, size_t svc,
+				       void (*aux)(struct service *, void *, int), void *arg)
 {
 	if (!S->npids_cap) {
 		S->npids_cap = 64;
-		while (S->npids_cap < S->nsvcs * 4)
+		/* a main process, a probe, two hooks and a skip check per service */
+		while (S->npids_cap < S->nsvcs * 8)
 			S->npids_cap *= 2;
 		S->pids = xcalloc(S->npids_cap, sizeof(*S->pids));
 	}
 	size_t i = pid_hash(pid, S->npids_cap);
 	while (S->pids[i].pid > 0 && S->pids[i].pid != pid)
 		i = (i + 1) & (S->npids_cap - 1);
-	S->pids[i] = (struct pid_slot){pid, svc, aux, arg};
+	S->pids[i] = (struct pid_slot){pid, svc, aux, arg, -1};
+	return &S->pids[i];
 }
 
 static void pidmap_put(pid_t pid, size_t svc) { pidmap_put_aux(pid, svc, NULL, NULL); }
+
+static bool pidmap_is_aux(pid_t pid)
+{
+	if (!S->npids_cap)
+		return false;
+	for (size_t i = pid_hash(pid, S->npids_cap); S->pids[i].pid; i = (i + 1) & (S->npids_cap - 1))
+		if (S->pids[i].pid == pid)
+			return S->pids[i].aux != NULL;
+	return false;
+}
 
 static bool pidmap_take(pid_t pid, struct pid_slot *out)
 {
@@ -97,7 +111,12 @@ static void track_main(struct service *svc, pid_t pid, int pidfd)
 static pid_t op_follow_main(struct service *svc)
 {
 	pid_t pid = track_oldest(svc);
-	int pidfd = pid > 0 ? syscall(SYS_pidfd_open, pid, 0) : -1;
+	int pidfd;
+
+	/* A hook or check of the service shares its cgroup; it is never its main process. */
+	if (pid > 0 && pidmap_is_aux(pid))
+		return 0;
+	pidfd = pid > 0 ? syscall(SYS_pidfd_open, pid, 0) : -1;
 
 	if (pidfd < 0)
 		return 0;
@@ -207,6 +226,12 @@ static void settle_check(void);
 
 static void op_changed(struct service *svc)
 {
+	if (svc->state != svc->seen_state) {
+		enum svc_state from = svc->seen_state;
+		svc->seen_state = svc->state;
+		sched_transition(S, svc, from);
+		hooks_transition(S, svc, from);
+	}
 	enqueue(svc->index);
 	for (size_t i = 0; i < svc->ndependents; i++)
 		enqueue(svc->dependents[i]);
@@ -242,9 +267,21 @@ static const struct sys_ops real_ops = {
 
 enum dep_verdict { DEPS_OK, DEPS_WAIT, DEPS_BLOCKED };
 
+/* Why svc cannot start ("" = it can, or may once its dependencies are up).
+ * Dependents re-check: a chain is blocked all the way down, not left waiting. */
+static void set_blocked(struct service *svc, const char *why)
+{
+	if (streq(svc->blocked, why))
+		return;
+	strfmt(svc->blocked, sizeof(svc->blocked), "%s", why);
+	for (size_t i = 0; i < svc->ndependents; i++)
+		enqueue(svc->dependents[i]);
+}
+
 static enum dep_verdict deps_check(struct service *svc, bool running)
 {
 	enum dep_verdict v = DEPS_OK;
+	char why[sizeof(svc->blocked)];
 
 	for (size_t i = 0; i < svc->cfg->ndeps; i++) {
 		const struct dep *d = &svc->cfg->deps[i];
@@ -265,19 +302,25 @@ static enum dep_verdict deps_check(struct service *svc, bool running)
 		}
 		if (ok)
 			continue;
+		if (x->state == SVC_WAITING && x->blocked[0]) {
+			strfmt(why, sizeof(why), "dependency %s is blocked: %s", x->cfg->name,
+			       x->blocked);
+			set_blocked(svc, why);
+			return DEPS_BLOCKED;
+		}
 		if (x->state == SVC_FAILED || x->state == SVC_SKIPPED ||
 		    (x->state == SVC_DONE && d->cond != DEP_COMPLETED) ||
 		    (d->cond == DEP_COMPLETED && x->state == SVC_STOPPED && x->want == WANT_DOWN)) {
-			strfmt(svc->blocked, sizeof(svc->blocked), "dependency %s is %s%s%s",
+			strfmt(why, sizeof(why), "dependency %s is %s%s%s",
 			       x->cfg->name, svc_status_names[x->state],
 			       x->last_exit.valid ? ": " : "",
 			       x->last_exit.valid ? x->last_exit.reason : "");
+			set_blocked(svc, why);
 			return DEPS_BLOCKED;
 		}
 		v = DEPS_WAIT;
 	}
-	if (v == DEPS_OK)
-		svc->blocked[0] = '\0';
+	set_blocked(svc, "");
 	return v;
 }
 
@@ -303,10 +346,13 @@ static void reconcile_one(struct service *svc)
 	switch (svc->state) {
 	case SVC_STOPPED:
 	case SVC_WAITING:
+		if (hooks_skip_now(S, svc) || sched_hold(S, svc))
+			break;
 		v = deps_check(svc, false);
-		if (v == DEPS_OK)
-			svc_event(svc, SVC_EV_UP);
-		else if (svc->state == SVC_STOPPED)
+		if (v == DEPS_OK) {
+			if (!hooks_skip_check(S, svc))
+				svc_event(svc, SVC_EV_UP);
+		} else if (svc->state == SVC_STOPPED)
 			svc->state = SVC_WAITING; /* no event: nothing else changes */
 		break;
 	case SVC_STARTING:
@@ -395,6 +441,8 @@ static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	(void)loop, (void)revents;
 
 	if (svc && slot.aux) {
+		if (slot.report_fd >= 0)
+			close(slot.report_fd);
 		slot.aux(svc, slot.arg, w->rstatus);
 	} else if (svc && svc->pid == w->rpid) {
 		main_exited(svc, w->rstatus);
@@ -470,10 +518,11 @@ int sup_spawn_aux(struct sup *s, struct service *svc, const struct cmd *cmd, int
 	close(writer);
 	if (r < 0)
 		return r;
-	/* Setup failures show up as exit status 127; the report is not needed. */
-	close(out->report_fd);
+	/* Setup failures show up as exit status 127; the report is not needed,
+	 * but its pipe stays open until the process exits: a child whose report
+	 * met a closed pipe would die of SIGPIPE instead. */
+	pidmap_put_aux(out->pid, svc->index, done, arg)->report_fd = out->report_fd;
 	out->report_fd = -1;
-	pidmap_put_aux(out->pid, svc->index, done, arg);
 	(void)s;
 	return 0;
 }
@@ -498,11 +547,14 @@ static void want_rec(struct service *svc, bool up)
 {
 	enum svc_want w = up ? WANT_UP : WANT_DOWN;
 
-	if (svc->want == w && svc->state != SVC_FAILED && svc->state != SVC_DONE)
+	bool ended = svc->state == SVC_FAILED || svc->state == SVC_DONE ||
+		     svc->state == SVC_SKIPPED;
+
+	if (svc->want == w && !ended)
 		return;
 	svc->want = w;
-	if (up && (svc->state == SVC_FAILED || svc->state == SVC_DONE)) {
-		/* An explicit start re-arms a failed or finished service. */
+	if (up && ended) {
+		/* An explicit start re-arms a failed, finished or skipped service. */
 		svc->state = SVC_STOPPED;
 		svc->restarts = svc->consecutive = 0;
 		free(svc->restart_times);
@@ -570,7 +622,8 @@ static void settle_check(void)
 		return;
 	for (size_t i = 0; i < S->nsvcs; i++) {
 		struct service *svc = &S->svcs[i];
-		int st = svc->want == WANT_UP ? settle_state(svc) : 1;
+		/* A cron service settles at once: it runs on its schedule. */
+		int st = svc->want == WANT_UP && !svc->sched ? settle_state(svc) : 1;
 		if (st == 0)
 			return;
 		if (st < 0) {
@@ -645,7 +698,7 @@ static void adopt_leftovers(struct sup *s)
 		svc->want = WANT_UP;
 		svc->start_mono = now_mono_usec();
 		svc->start_real = now_real_usec();
-		svc->state = SVC_RUNNING;
+		svc->state = svc->seen_state = SVC_RUNNING; /* its onstart ran back then */
 		log_info("service %s: adopted pid %d from an earlier supervisor", c->name, svc->pid);
 	}
 	free(e);
@@ -719,6 +772,7 @@ int sup_init(struct sup *s, struct sysg_config *cfg, const struct sysg_paths *pa
 	compute_dependents(s);
 	adopt_leftovers(s);
 	track_cleanup_leftovers(s);
+	sched_init(s);
 
 	ev_child_init(&s->child_w, child_cb, 0, 0);
 	ev_child_start(s->loop, &s->child_w);
@@ -737,6 +791,8 @@ int sup_run(struct sup *s)
 
 void sup_free(struct sup *s)
 {
+	sched_free(s);
+	hooks_free(s);
 	for (size_t i = 0; i < s->nsvcs; i++) {
 		if (s->svcs[i].cg) {
 			ev_io_stop(s->loop, &s->svcs[i].cg_w);

@@ -44,6 +44,7 @@ struct sup {
 		size_t svc;
 		void (*aux)(struct service *svc, void *arg, int status); /* NULL: the main process */
 		void *arg;
+		int report_fd;  /* an auxiliary process's exec report pipe, held until it exits */
 	} *pids;               /* open addressing: pid -> service (main or auxiliary process) */
 	size_t npids_cap;
 };

@@ -225,6 +225,63 @@ static void test_parse_names(void **state)
 	assert_int_equal(e.dow, RANGE(1, 3));
 }
 
+/* Six fields are systemg's syntax (the Rust cron crate): days of week count
+ * 1-7 from Sunday there, so a manifest moved from systemg keeps its meaning.
+ * Five fields keep crontab(5)'s 0-7 with 0 and 7 = Sunday. Names agree. */
+static void test_six_field_day_of_week(void **state)
+{
+	struct cron_expr e;
+	char buf[CRON_DESCRIBE_MAX];
+	(void)state;
+
+	assert_int_equal(parse_ok("0 0 9 * * 1").dow, BIT(0));     /* Sunday */
+	assert_int_equal(parse_ok("0 9 * * 1").dow, BIT(1));       /* Monday in crontab */
+	assert_int_equal(parse_ok("0 0 9 * * 7").dow, BIT(6));     /* Saturday */
+	assert_int_equal(parse_ok("0 9 * * 7").dow, BIT(0));       /* Sunday in crontab */
+	assert_int_equal(parse_ok("0 0 9 * * 2-6").dow, RANGE(1, 5));
+	assert_int_equal(parse_ok("0 0 9 * * 1,7").dow, BIT(0) | BIT(6));
+	assert_int_equal(parse_ok("0 0 9 * * 2/3").dow, BIT(1) | BIT(4));
+	assert_int_equal(parse_ok("0 0 9 * * 2-WED").dow, RANGE(1, 3));
+	/* names and star steps mean the same in both forms */
+	assert_int_equal(parse_ok("0 0 9 * * MON-FRI").dow, RANGE(1, 5));
+	assert_int_equal(parse_ok("0 0 9 * * sun").dow, BIT(0));
+	assert_int_equal(parse_ok("0 0 9 * * SAT-SUN").dow, BIT(6) | BIT(0));
+	assert_int_equal(parse_ok("0 0 9 * * FRI-SUN").dow, BIT(5) | BIT(6) | BIT(0));
+	assert_int_equal(parse_ok("0 0 9 * * MON-SUN/2").dow, BIT(1) | BIT(3) | BIT(5) | BIT(0));
+	for (int n = 1; n <= 7; n++) {
+		char five[32], six[32];
+		snprintf(five, sizeof(five), "0 0 * * */%d", n);
+		snprintf(six, sizeof(six), "0 0 0 * * */%d", n);
+		assert_int_equal(parse_ok(five).dow, parse_ok(six).dow);
+	}
+	e = parse_ok("0 0 9 * * *");
+	assert_int_equal(e.dow, RANGE(0, 6));
+	assert_true(e.flags & CRON_F_DOW_STAR);
+	/* the crate has no day 0 or 8 */
+	expect_bad("0 0 9 * * 0", "field 6 (day of week): 0 is out of range 1-7");
+	expect_bad("0 0 9 * * 0-5", "field 6 (day of week): 0 is out of range 1-7");
+	expect_bad("0 0 9 * * 8", "field 6 (day of week): 8 is out of range 1-7");
+	expect_bad("0 0 9 * * 7-1", "field 6 (day of week): range 7-1 is reversed (ranges do "
+				  "not wrap around)");
+	expect_bad("0 0 9 * * */8", "field 6 (day of week): step 8 is out of range 1-7");
+	/* the canonical form uses names, which read back the same */
+	e = parse_ok("0 0 9 * * 2-6");
+	cron_describe(&e, buf, sizeof(buf));
+	assert_string_equal(buf, "0 0 9 * * MON-FRI");
+	struct cron_expr back = parse_ok(buf);
+	assert_true(cron_equal(&e, &back));
+	/* next fire: 2024-06-01 is a Saturday */
+	EXPECT("0 0 9 * * 1", "UTC", "2024-06-01 00:00 +0000", "2024-06-02 09:00 +0000",
+	       "2024-06-09 09:00 +0000");
+	EXPECT("0 9 * * 1", "UTC", "2024-06-01 00:00 +0000", "2024-06-03 09:00 +0000");
+	EXPECT("0 0 9 * * 7", "UTC", "2024-05-31 00:00 +0000", "2024-06-01 09:00 +0000",
+	       "2024-06-08 09:00 +0000");
+	/* Feb 29 with seconds and a crate-numbered weekday (both day fields
+	 * restricted: either matches; February only) */
+	EXPECT("30 0 12 29 2 1", "UTC", "2024-02-20 00:00 +0000", "2024-02-25 12:00:30 +0000",
+	       "2024-02-29 12:00:30 +0000", "2025-02-02 12:00:30 +0000");
+}
+
 static void test_parse_macros(void **state)
 {
 	struct cron_expr e, f;
@@ -932,6 +989,7 @@ int main(void)
 		cmocka_unit_test(test_parse_forms),
 		cmocka_unit_test(test_parse_forms_more),
 		cmocka_unit_test(test_parse_names),
+		cmocka_unit_test(test_six_field_day_of_week),
 		cmocka_unit_test(test_parse_macros),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_describe_roundtrip),

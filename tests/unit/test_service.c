@@ -123,6 +123,23 @@ static void test_always_restarts_clean_exit(void **state)
 	assert_int_equal(svc.restarts, 1);
 }
 
+/* A cron run is one run: the schedule, not the restart policy, starts the next. */
+static void test_cron_run_is_one_shot(void **state)
+{
+	(void)state;
+	cfg.cron.set = true;
+	bring_up();
+	exit_with(W_EXITCODE(0, 0), 5 * USEC_PER_SEC);
+	assert_int_equal(svc.state, SVC_DONE);
+	assert_int_equal(F.timer, -1);
+	svc.state = SVC_STOPPED;
+	bring_up();
+	exit_with(W_EXITCODE(2, 0), 5 * USEC_PER_SEC);
+	assert_int_equal(svc.state, SVC_FAILED);
+	assert_string_equal(svc.last_exit.reason, "exited with code 2");
+	assert_int_equal(svc.restarts, 0);
+}
+
 static void test_backoff_doubles_and_caps(void **state)
 {
 	static const sysg_usec_t want[] = {1, 2, 4, 8, 8, 8};
@@ -356,6 +373,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_start_ready),
 		T(test_always_restarts_clean_exit),
+		T(test_cron_run_is_one_shot),
 		T(test_backoff_doubles_and_caps),
 		T(test_backoff_resets_after_stable),
 		T(test_on_failure),
