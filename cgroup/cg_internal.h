@@ -83,6 +83,12 @@ struct cg_manager {
 	char *move_why;          /* why sysg could not move itself, or NULL */
 	bool moved_self;
 	char *orig_dir;          /* the v2 cgroup sysg was started in (to go back at exit) */
+	/* One event source for every unit: an inotify instance (the kernel allows
+	 * 128 per user, so never one per service) and the v1 OOM eventfds, all
+	 * behind one epoll fd the supervisor watches. */
+	int epfd, inofd;
+	struct cg_unit **units;  /* open units, to map events back */
+	size_t nunits, cap_units;
 };
 
 struct cg_unit {
@@ -90,11 +96,13 @@ struct cg_unit {
 	char *name;
 	char *dir[CG_MAX_HIER];  /* this unit's directory per hierarchy (NULL: none) */
 	bool joined[CG_MAX_HIER]; /* the child joins it */
-	int procs_fd[CG_MAX_HIER];
-	int clone_fd;
 	unsigned ctls;           /* controllers in effect (limits and accounting) */
-	int epfd, inofd, oom_efd, oom_ctl_fd;
+	int wd[2];               /* inotify watches: cgroup.events, memory.events (v2) */
+	bool oom_watch;          /* a memory limit is set: watch for OOM kills (v1 eventfd) */
+	int oom_efd;             /* v1 OOM eventfd, in the manager's epoll set */
 	uint64_t oom_notes;      /* v1 eventfd notifications, when oom_control has no count */
+	bool pending;            /* an event arrived (cg_manager_dispatch) */
+	void *data;
 };
 
 /* What the service needs from a backend. */
@@ -113,15 +121,15 @@ struct cg_ops {
 	/* Create the unit's directories and enable what `need` asks for. */
 	int (*prepare)(struct cg_unit *u, const struct cg_need *n, char **why);
 	int (*set_limits)(struct cg_unit *u, const struct cgroup_limits *lim, char **why);
-	/* Parent half of attach: the fds the child needs. */
-	void (*attach)(const struct cg_unit *u, struct cg_child *c, size_t *nfds);
+	/* Parent half of attach: open the fds the child needs (0 or -errno). */
+	int (*attach)(const struct cg_unit *u, struct cg_child *c, size_t *nfds);
 	/* Fill what this backend knows of st (fields still UINT64_MAX). */
 	void (*stats)(struct cg_unit *u, struct cg_stats *st);
 	/* Tracking role. */
 	int (*kill)(struct cg_unit *u, int sig);
 	int (*pids)(struct cg_unit *u, pid_t **pids, size_t *n);
 	bool (*populated)(struct cg_unit *u);
-	/* Controller role: add event sources to u->epfd (the tracker adds emptiness). */
+	/* Register the unit's events with the manager (emptiness, OOM kills). */
 	int (*watch)(struct cg_unit *u);
 	uint64_t (*oom_kills)(struct cg_unit *u);
 	/* rmdir the unit's directory in each of this backend's hierarchies. */
@@ -165,6 +173,8 @@ bool cg_word_in(const char *list, const char *word); /* space-separated, '+' pre
 int cg_mkdir(const char *path);                        /* 0755; existing is fine */
 int cg_rmdir(const char *path);                        /* missing is fine */
 char *cg_path(const char *dir, const char *name);
+/* dir/cgroup.procs opened for writing, or -errno. */
+int cg_open_procs(const char *dir);
 /* An error for the user: "<limit>: <what>" or a plain line. Always returns err. */
 int cg_fail(char **why, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void cg_sleep_usec(long usec);

@@ -92,7 +92,11 @@ struct cg_child {
 	int clone_fd;      /* v2 cgroup dir for clone3(CLONE_INTO_CGROUP), or -1 */
 	int procs_fds[CG_CHILD_MAX_FDS]; /* cgroup.procs files the child writes "0" to, -1 terminated */
 };
-void cg_unit_child(const struct cg_unit *u, struct cg_child *c);
+/* Opens the fds for one spawn (the caller closes them with cg_child_close
+ * once the child is cloned: a supervisor keeps no per-service fds, since each
+ * is copied into every child). 0 or -errno. */
+int cg_unit_child(const struct cg_unit *u, struct cg_child *c);
+void cg_child_close(struct cg_child *c);
 int cg_child_attach(const struct cg_child *c); /* child side; async-signal-safe; 0 or -errno */
 
 /* Signals every process in the cgroup. SIGKILL uses cgroup.kill when the
@@ -104,11 +108,18 @@ bool cg_unit_populated(struct cg_unit *u);
 int cg_unit_pids(struct cg_unit *u, pid_t **pids, size_t *n);
 bool cg_unit_contains(struct cg_unit *u, pid_t pid);
 
-/* An fd that becomes readable when the cgroup empties or an OOM kill happens
- * (inotify on cgroup.events/memory.events for v2, eventfd on memory.oom_control
- * for v1, both behind one epoll fd), or -1. After it fires, call
- * cg_unit_events(): it drains the fd. Pure v1 has no emptiness notification. */
-int cg_unit_event_fd(struct cg_unit *u);
+/* One fd for the whole manager that becomes readable when a unit's cgroup
+ * empties or an OOM kill happens in it (one inotify instance on the v2
+ * cgroup.events/memory.events files, and a v1 memory.oom_control eventfd for
+ * units with a memory limit, behind one epoll fd), or -1. When it fires,
+ * cg_manager_dispatch() drains it and calls fn for each unit concerned (fn
+ * may free the unit); read the state with cg_unit_events(). Pure v1 has no
+ * emptiness notification. */
+int cg_manager_event_fd(const struct cg_manager *m);
+void cg_manager_dispatch(struct cg_manager *m, void (*fn)(struct cg_unit *u, void *arg),
+			 void *arg);
+void cg_unit_set_data(struct cg_unit *u, void *data);
+void *cg_unit_data(const struct cg_unit *u);
 struct cg_events {
 	bool populated;
 	uint64_t oom_kills;  /* total since the cgroup was created */

@@ -18,6 +18,15 @@
 
 char *cg_path(const char *dir, const char *name) { return xasprintf("%s/%s", dir, name); }
 
+int cg_open_procs(const char *dir)
+{
+	char *p = cg_path(dir, "cgroup.procs");
+	int fd = open(p, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	free(p);
+	return fd < 0 ? -errno : fd;
+}
+
 int cg_write(const char *dir, const char *file, const char *val)
 {
 	char *path = cg_path(dir, file);

@@ -129,6 +129,9 @@ int cg_put(const char *dir, enum cg_limit l, const char *file, const char *val, 
 	if (err == -ENOENT)
 		return cg_fail(why, -EOPNOTSUPP, "%s: %s/%s does not exist: the host cannot enforce it",
 			       cg_limits[l].name, dir, file);
+	if (err && !set) /* putting back the default of a limit the service does not set */
+		return cg_fail(why, err, "cgroup: cannot reset %s/%s to \"%s\": %s", dir, file, val,
+			       strerror(-err));
 	if (err)
 		return cg_fail(why, err, "%s: cannot write \"%s\" to %s/%s: %s", cg_limits[l].name,
 			       val, dir, file, strerror(-err));

@@ -7,6 +7,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -254,6 +256,24 @@ static void move_self(struct cg_manager *m)
 	free(leaf);
 }
 
+static void open_event_source(struct cg_manager *m)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+
+	m->epfd = epoll_create1(EPOLL_CLOEXEC);
+	m->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (m->epfd < 0 || m->inofd < 0 || epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->inofd, &ev) < 0) {
+		/* Events are a convenience (prompt emptiness and OOM notes); state is
+		 * always read from the files. */
+		log_warn("cgroup: no event notification");
+		if (m->epfd >= 0)
+			close(m->epfd);
+		if (m->inofd >= 0)
+			close(m->inofd);
+		m->epfd = m->inofd = -1;
+	}
+}
+
 struct cg_manager *cg_manager_new(const struct cg_manager_opts *o, char **why)
 {
 	struct cg_manager *m = xcalloc(1, sizeof(*m));
@@ -266,6 +286,7 @@ struct cg_manager *cg_manager_new(const struct cg_manager_opts *o, char **why)
 	m->no_cgroup_kill = o->no_cgroup_kill;
 	m->uid = geteuid();
 	m->v2 = m->track = -1;
+	m->epfd = m->inofd = -1;
 	for (int c = 0; c < CG_CTL__COUNT; c++)
 		m->v1[c] = -1;
 
@@ -314,6 +335,8 @@ struct cg_manager *cg_manager_new(const struct cg_manager_opts *o, char **why)
 	} else if (o->move_self && m->v2 >= 0) {
 		move_self(m);
 	}
+	if (m->tracking)
+		open_event_source(m);
 out:
 	free(v2_mount);
 	if (!m->tracking && why)
@@ -337,6 +360,11 @@ void cg_manager_free(struct cg_manager *m)
 	free(m->orig_dir);
 	free(m->why_off);
 	free(m->move_why);
+	free(m->units);
+	if (m->epfd >= 0)
+		close(m->epfd);
+	if (m->inofd >= 0)
+		close(m->inofd);
 	free(m);
 }
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include "supervisor/util.h"
@@ -31,50 +32,22 @@ static struct cg_unit *unit_new(struct cg_manager *m, const char *unit)
 
 	u->m = m;
 	u->name = xstrdup(unit);
-	for (size_t i = 0; i < CG_MAX_HIER; i++)
-		u->procs_fd[i] = -1;
-	u->clone_fd = u->epfd = u->inofd = u->oom_efd = u->oom_ctl_fd = -1;
+	u->oom_efd = u->wd[0] = u->wd[1] = -1;
 	return u;
-}
-
-/* The fds the child writes to are opened here, once per unit, so that the
- * child does nothing but write(2). */
-static int open_fds(struct cg_unit *u, char **why)
-{
-	struct cg_manager *m = u->m;
-
-	for (size_t i = 0; i < m->nh; i++) {
-		char *p;
-
-		if (!u->joined[i])
-			continue;
-		p = cg_path(u->dir[i], "cgroup.procs");
-		u->procs_fd[i] = open(p, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (u->procs_fd[i] < 0) {
-			int err = -errno;
-			cg_fail(why, err, "cannot open %s: %s", p, strerror(errno));
-			free(p);
-			return err;
-		}
-		free(p);
-	}
-	if (m->v2 >= 0 && u->joined[m->v2]) {
-		u->clone_fd = open(u->dir[m->v2], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (u->clone_fd < 0)
-			return cg_fail(why, -errno, "cannot open %s: %s", u->dir[m->v2],
-				       strerror(errno));
-	}
-	return 0;
 }
 
 static int open_events(struct cg_unit *u, char **why)
 {
-	const struct cg_manager *m = u->m;
+	struct cg_manager *m = u->m;
 	int err;
 
-	u->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (u->epfd < 0)
-		return cg_fail(why, -errno, "epoll_create1: %s", strerror(errno));
+	if (m->nunits == m->cap_units) {
+		m->cap_units = m->cap_units ? 2 * m->cap_units : 64;
+		m->units = xreallocarray(m->units, m->cap_units, sizeof(*m->units));
+	}
+	m->units[m->nunits++] = u;
+	if (m->epfd < 0)
+		return 0;
 	err = m->track_ops->watch(u);
 	if (!err && m->ctl_ops != m->track_ops)
 		err = m->ctl_ops->watch(u);
@@ -82,6 +55,25 @@ static int open_events(struct cg_unit *u, char **why)
 		return cg_fail(why, err, "cannot watch the events of %s: %s", cg_unit_path(u),
 			       strerror(-err));
 	return 0;
+}
+
+static void close_events(struct cg_unit *u)
+{
+	struct cg_manager *m = u->m;
+
+	for (int i = 0; i < 2; i++)
+		if (u->wd[i] >= 0)
+			inotify_rm_watch(m->inofd, u->wd[i]);
+	if (u->oom_efd >= 0) {
+		epoll_ctl(m->epfd, EPOLL_CTL_DEL, u->oom_efd, NULL);
+		close(u->oom_efd);
+	}
+	for (size_t i = 0; i < m->nunits; i++) {
+		if (m->units[i] == u) {
+			m->units[i] = m->units[--m->nunits];
+			break;
+		}
+	}
 }
 
 int cg_unit_open(struct cg_manager *m, const char *unit, const struct cgroup_limits *lim,
@@ -108,13 +100,12 @@ int cg_unit_open(struct cg_manager *m, const char *unit, const struct cgroup_lim
 		n.want |= CG_BIT(CG_CTL_CPUACCT);
 
 	u = unit_new(m, unit);
+	u->oom_watch = lim->memory_max.set || lim->memory_high.set;
 	err = m->track_ops->prepare(u, &n, why);
 	if (!err && m->ctl_ops != m->track_ops)
 		err = m->ctl_ops->prepare(u, &n, why);
 	if (!err)
 		err = m->ctl_ops->set_limits(u, lim, why);
-	if (!err)
-		err = open_fds(u, why);
 	if (!err)
 		err = open_events(u, why);
 	if (err) {
@@ -131,15 +122,9 @@ void cg_unit_free(struct cg_unit *u)
 {
 	if (!u)
 		return;
-	for (size_t i = 0; i < CG_MAX_HIER; i++) {
-		close_fd(&u->procs_fd[i]);
+	close_events(u);
+	for (size_t i = 0; i < CG_MAX_HIER; i++)
 		free(u->dir[i]);
-	}
-	close_fd(&u->clone_fd);
-	close_fd(&u->epfd);
-	close_fd(&u->inofd);
-	close_fd(&u->oom_efd);
-	close_fd(&u->oom_ctl_fd);
 	free(u->name);
 	free(u);
 }
@@ -159,17 +144,28 @@ int cg_unit_remove(struct cg_unit *u)
 
 const char *cg_unit_path(const struct cg_unit *u) { return u->dir[u->m->track]; }
 
-void cg_unit_child(const struct cg_unit *u, struct cg_child *c)
+int cg_unit_child(const struct cg_unit *u, struct cg_child *c)
 {
 	const struct cg_manager *m = u->m;
 	size_t n = 0;
+	int err;
 
 	c->clone_fd = -1;
 	for (size_t i = 0; i < CG_CHILD_MAX_FDS; i++)
 		c->procs_fds[i] = -1;
-	m->track_ops->attach(u, c, &n);
-	if (m->ctl_ops != m->track_ops)
-		m->ctl_ops->attach(u, c, &n);
+	err = m->track_ops->attach(u, c, &n);
+	if (!err && m->ctl_ops != m->track_ops)
+		err = m->ctl_ops->attach(u, c, &n);
+	if (err)
+		cg_child_close(c);
+	return err;
+}
+
+void cg_child_close(struct cg_child *c)
+{
+	close_fd(&c->clone_fd);
+	for (size_t i = 0; i < CG_CHILD_MAX_FDS; i++)
+		close_fd(&c->procs_fds[i]);
 }
 
 /* Runs in the forked child: write(2) only. "0" is "the writing process". */
@@ -211,26 +207,69 @@ bool cg_unit_contains(struct cg_unit *u, pid_t pid)
 	return found;
 }
 
-int cg_unit_event_fd(struct cg_unit *u) { return u->epfd; }
+void cg_unit_set_data(struct cg_unit *u, void *data) { u->data = data; }
+void *cg_unit_data(const struct cg_unit *u) { return u->data; }
 
-static void drain(int fd, uint64_t *count)
+int cg_manager_event_fd(const struct cg_manager *m) { return m->epfd; }
+
+static struct cg_unit *unit_by_wd(struct cg_manager *m, int wd)
 {
-	char buf[4096] __attribute__((aligned(8)));
-	ssize_t n;
+	for (size_t i = 0; i < m->nunits; i++)
+		if (m->units[i]->wd[0] == wd || m->units[i]->wd[1] == wd)
+			return m->units[i];
+	return NULL;
+}
 
-	if (fd < 0)
+void cg_manager_dispatch(struct cg_manager *m, void (*fn)(struct cg_unit *u, void *arg),
+			 void *arg)
+{
+	struct epoll_event evs[64];
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int n;
+
+	if (m->epfd < 0)
 		return;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if (count && n == sizeof(uint64_t))
-			*count += *(uint64_t *)buf;
+	n = epoll_wait(m->epfd, evs, 64, 0);
+	for (int i = 0; i < n; i++) {
+		struct cg_unit *u = evs[i].data.ptr;
+		ssize_t len;
+
+		if (u) { /* a v1 OOM eventfd */
+			uint64_t count;
+			while (read(u->oom_efd, &count, sizeof(count)) == sizeof(count))
+				u->oom_notes += count;
+			u->pending = true;
+			continue;
+		}
+		while ((len = read(m->inofd, buf, sizeof(buf))) > 0) {
+			for (char *p = buf; p < buf + len;) {
+				struct inotify_event *ie = (struct inotify_event *)p;
+				struct cg_unit *w = unit_by_wd(m, ie->wd);
+				if (w)
+					w->pending = true;
+				p += sizeof(*ie) + ie->len;
+			}
+		}
+	}
+	/* fn may free units: collect first. */
+	for (size_t i = 0; i < m->nunits;) {
+		struct cg_unit *u = m->units[i];
+		if (!u->pending) {
+			i++;
+			continue;
+		}
+		u->pending = false;
+		size_t before = m->nunits;
+		fn(u, arg);
+		if (m->nunits == before)
+			i++;
+	}
 }
 
 int cg_unit_events(struct cg_unit *u, struct cg_events *ev)
 {
 	const struct cg_manager *m = u->m;
 
-	drain(u->inofd, NULL);
-	drain(u->oom_efd, &u->oom_notes);
 	ev->populated = m->track_ops->populated(u);
 	ev->oom_kills = m->ctl_ops->oom_kills(u);
 	return 0;

@@ -194,11 +194,17 @@ static int v1_set_limits(struct cg_unit *u, const struct cgroup_limits *lim, cha
 	return err;
 }
 
-static void v1_attach(const struct cg_unit *u, struct cg_child *c, size_t *n)
+static int v1_attach(const struct cg_unit *u, struct cg_child *c, size_t *n)
 {
-	for (size_t i = 0; i < u->m->nh; i++)
-		if (!u->m->h[i].v2 && u->procs_fd[i] >= 0 && *n < CG_CHILD_MAX_FDS - 1)
-			c->procs_fds[(*n)++] = u->procs_fd[i];
+	for (size_t i = 0; i < u->m->nh; i++) {
+		int fd;
+		if (u->m->h[i].v2 || !u->joined[i] || *n >= CG_CHILD_MAX_FDS - 1)
+			continue;
+		if ((fd = cg_open_procs(u->dir[i])) < 0)
+			return fd;
+		c->procs_fds[(*n)++] = fd;
+	}
+	return 0;
 }
 
 static void fill(const char *dir, const char *file, uint64_t *v, uint64_t div)
@@ -268,31 +274,34 @@ static bool v1_populated(struct cg_unit *u)
 static int v1_watch(struct cg_unit *u)
 {
 	const char *dir = v1dir(u, CG_CTL_MEMORY);
-	struct epoll_event ev = {.events = EPOLLIN};
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = u};
 	char *p, v[32];
+	int ctl;
 
-	if (!dir || !cg_is_ctl(u, &cg_v1_ops))
+	/* Only a memory limit can OOM-kill inside the cgroup: only then is an fd
+	 * spent on it (the kill count itself is read on demand). */
+	if (!dir || !cg_is_ctl(u, &cg_v1_ops) || !u->oom_watch)
 		return 0;
 	p = cg_path(dir, "memory.oom_control");
-	u->oom_ctl_fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ctl = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	free(p);
 	u->oom_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (u->oom_ctl_fd < 0 || u->oom_efd < 0)
+	if (ctl < 0 || u->oom_efd < 0)
 		goto out_close;
-	snprintf(v, sizeof(v), "%d %d", u->oom_efd, u->oom_ctl_fd);
+	snprintf(v, sizeof(v), "%d %d", u->oom_efd, ctl);
 	if ((errno = -cg_write(dir, "cgroup.event_control", v)))
 		goto out_close;
-	ev.data.fd = u->oom_efd;
-	if (epoll_ctl(u->epfd, EPOLL_CTL_ADD, u->oom_efd, &ev) < 0)
+	close(ctl); /* the registration holds its own reference */
+	if (epoll_ctl(u->m->epfd, EPOLL_CTL_ADD, u->oom_efd, &ev) < 0)
 		return -errno;
 	return 0;
 out_close:
 	log_debug("cgroup: no OOM notification for %s: %s", dir, strerror(errno));
-	if (u->oom_ctl_fd >= 0)
-		close(u->oom_ctl_fd);
+	if (ctl >= 0)
+		close(ctl);
 	if (u->oom_efd >= 0)
 		close(u->oom_efd);
-	u->oom_ctl_fd = u->oom_efd = -1;
+	u->oom_efd = -1;
 	return 0;
 }
 

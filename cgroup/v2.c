@@ -3,6 +3,7 @@
 #include "cgroup/cg_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -210,13 +211,21 @@ static int v2_set_limits(struct cg_unit *u, const struct cgroup_limits *lim, cha
 	return err;
 }
 
-static void v2_attach(const struct cg_unit *u, struct cg_child *c, size_t *n)
+/* Opened for one spawn only: every fd the supervisor keeps is copied into
+ * every child it clones. */
+static int v2_attach(const struct cg_unit *u, struct cg_child *c, size_t *n)
 {
-	int i = u->m->v2;
+	const char *dir = v2dir(u);
+	int fd;
 
-	c->clone_fd = u->clone_fd;
-	if (u->procs_fd[i] >= 0 && *n < CG_CHILD_MAX_FDS - 1)
-		c->procs_fds[(*n)++] = u->procs_fd[i];
+	if (!u->joined[u->m->v2])
+		return 0;
+	if ((c->clone_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	if ((fd = cg_open_procs(dir)) < 0)
+		return fd;
+	c->procs_fds[(*n)++] = fd;
+	return 0;
 }
 
 static void fill(const char *dir, const char *file, const char *key, uint64_t *v)
@@ -296,29 +305,20 @@ static bool v2_populated(struct cg_unit *u)
 static int v2_watch(struct cg_unit *u)
 {
 	const char *dir = v2dir(u);
-	struct epoll_event ev = {.events = EPOLLIN};
 	char *p;
 
-	u->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (u->inofd < 0)
-		return -errno;
 	p = cg_path(dir, "cgroup.events");
-	if (inotify_add_watch(u->inofd, p, IN_MODIFY) < 0 && errno != ENOENT) {
-		free(p);
-		return -errno;
-	}
+	u->wd[0] = inotify_add_watch(u->m->inofd, p, IN_MODIFY);
 	free(p);
+	if (u->wd[0] < 0 && errno != ENOENT)
+		return -errno;
 	if (cg_is_ctl(u, &cg_v2_ops) && (u->ctls & CG_BIT(CG_CTL_MEMORY))) {
 		p = cg_path(dir, "memory.events");
-		if (inotify_add_watch(u->inofd, p, IN_MODIFY) < 0 && errno != ENOENT) {
-			free(p);
-			return -errno;
-		}
+		u->wd[1] = inotify_add_watch(u->m->inofd, p, IN_MODIFY);
 		free(p);
+		if (u->wd[1] < 0 && errno != ENOENT)
+			return -errno;
 	}
-	ev.data.fd = u->inofd;
-	if (epoll_ctl(u->epfd, EPOLL_CTL_ADD, u->inofd, &ev) < 0)
-		return -errno;
 	return 0;
 }
 

@@ -335,7 +335,8 @@ int plan_build(const struct svc_config *svc, const struct plan_ctx *ctx, struct 
 	memset(p, 0, sizeof(*p));
 	p->listen_pid_slot = -1;
 	p->cg.clone_fd = -1;
-	p->cg.procs_fds[0] = -1;
+	for (int i = 0; i < CG_CHILD_MAX_FDS; i++)
+		p->cg.procs_fds[i] = -1;
 	sigemptyset(&p->sigmask);
 	if ((r = resolve_ids(svc, p, &id, why)) < 0)
 		goto out;
@@ -401,7 +402,11 @@ void plan_free(struct exec_plan *p)
 	free(p->pass_fds);
 	if (p->affinity)
 		CPU_FREE(p->affinity);
+	cg_child_close(&p->cg);
 	iso_plan_free(&p->iso);
 	memset(p, 0, sizeof(*p));
 	p->listen_pid_slot = -1;
+	p->cg.clone_fd = -1;
+	for (int i = 0; i < CG_CHILD_MAX_FDS; i++)
+		p->cg.procs_fds[i] = -1;
 }

@@ -387,11 +387,29 @@ static int fifo_open(struct svc_log *l)
 	return 0;
 }
 
+int svc_log_attach(struct svc_log *l)
+{
+	int r;
+
+	if (l->rd >= 0)
+		return 0;
+	if ((r = fifo_open(l)) < 0) {
+		if (l->rd >= 0)
+			close(l->rd);
+		l->rd = -1;
+		return r;
+	}
+	ev_io_set(&l->w, l->rd, EV_READ);
+	return 0;
+}
+
 int svc_log_writer(struct svc_log *l)
 {
 	char name[PATH_MAX];
 	int fd;
 
+	if ((fd = svc_log_attach(l)) < 0)
+		return fd;
 	/* Blocking for the services (the open file description is theirs); the
 	 * open itself cannot block because our read end exists. */
 	snprintf(name, sizeof(name), "%s.log.pipe", l->unit);
@@ -403,27 +421,28 @@ int svc_log_writer(struct svc_log *l)
 	return fd;
 }
 
-struct svc_log *svc_log_open(const char *unit, const char *name, const struct logs_def *def,
-			     char **why)
+struct svc_log *svc_log_new(const char *unit, const char *name, const struct logs_def *def)
 {
 	struct svc_log *l = xcalloc(1, sizeof(*l));
-	int r;
 
 	l->unit = xstrdup(unit);
 	l->name = xstrdup(name);
 	l->path = xasprintf("%s.log", unit);
 	l->rd = l->file_fd = -1;
 	l->color = L.next_color++;
-	if ((r = fifo_open(l)) < 0) {
-		*why = xasprintf("log pipe %s.log.pipe: %s", unit, strerror(-r));
-		svc_log_close(l, false);
-		return NULL;
-	}
-	ev_io_init(&l->w, log_readable, l->rd, EV_READ);
-	ev_io_start(L.loop, &l->w);
+	ev_io_init(&l->w, log_readable, -1, EV_READ);
 	ev_timer_init(&l->flush, partial_timeout, PARTIAL_FLUSH_SEC, 0);
 	svc_log_configure(l, def);
 	return l;
+}
+
+void svc_log_idle(struct svc_log *l)
+{
+	svc_log_drain(l);
+	if (l && l->file_fd >= 0) {
+		close(l->file_fd);
+		l->file_fd = -1;
+	}
 }
 
 uint64_t svc_log_dropped(const struct svc_log *l) { return l ? l->dropped : 0; }
@@ -455,7 +474,7 @@ void svc_log_drain(struct svc_log *l)
 
 	if (!l)
 		return;
-	while ((n = read(l->rd, L.rbuf, sizeof(L.rbuf))) > 0)
+	while (l->rd >= 0 && (n = read(l->rd, L.rbuf, sizeof(L.rbuf))) > 0)
 		log_chunk(l, L.rbuf, n, ts, sizeof(ts));
 	mask_flush(l, ts, sizeof(ts));
 	if (l->line.len) {

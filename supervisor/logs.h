@@ -31,16 +31,19 @@ void logs_set_name_width(size_t width);
 
 struct svc_log;
 
-/* Creates (or reopens, after a supervisor restart) the service's FIFO.
- * When no process has it open for writing any more, the loop stops watching
- * it (EOF) until the next svc_log_writer(). */
-struct svc_log *svc_log_open(const char *unit, const char *name, const struct logs_def *def,
-			     char **why);
-/* A new write end of the service's FIFO for a child's stdout and stderr; the
- * caller closes it once the child is spawned. -errno on failure. The
- * supervisor holds no write end itself: every fd it holds is copied into
- * every child it spawns. */
+/* The service's log; holds no fd until the service first starts. */
+struct svc_log *svc_log_new(const char *unit, const char *name, const struct logs_def *def);
+/* A new write end of the service's FIFO for a child's stdout and stderr (the
+ * FIFO is created, or reopened after a supervisor restart, and its read end
+ * watched from the first call on); the caller closes it once the child is
+ * spawned. -errno on failure. The supervisor holds no write end itself: every
+ * fd it holds is copied into every child it spawns. When no writer is left,
+ * the loop stops watching the FIFO (EOF) until the next call. */
 int svc_log_writer(struct svc_log *l);
+/* Reopens the FIFO of a service adopted after a supervisor restart. */
+int svc_log_attach(struct svc_log *l);
+/* The service stopped: flush, and close its log file until it writes again. */
+void svc_log_idle(struct svc_log *l);
 /* Applies a changed logs: block (reload). */
 void svc_log_configure(struct svc_log *l, const struct logs_def *def);
 /* Reads whatever is in the pipe now and flushes a pending partial line

@@ -84,6 +84,9 @@ static void record_exit(struct service *s)
 	e->signal = WIFSIGNALED(s->status) ? WTERMSIG(s->status) : 0;
 	e->uptime = s->start_mono ? s->ops->now() - s->start_mono : 0;
 	svc_set_exit_reason(e);
+	if (s->adopted) /* not our child: its wait status went to someone else */
+		strfmt(e->reason, sizeof(e->reason),
+		       "exited (status unknown: adopted from an earlier supervisor)");
 	if (s->stop_cause == STOP_FAILURE && s->fail_reason[0]) {
 		/* The cause (unhealthy, not ready) matters more than the signal that followed. */
 		snprintf(why, sizeof(why), "%s", e->reason);

@@ -115,7 +115,6 @@ struct service {
 	struct svc_log *log;
 	struct svc_secrets *secrets; /* read at each start (supervisor/secrets.c) */
 	struct cg_unit *cg;      /* when a cgroup tracks this service (supervisor/track.c) */
-	ev_io cg_w;              /* its events: emptied, OOM kill */
 	uint64_t oom_seen;       /* OOM kills counted so far */
 	bool oom_pending;        /* an OOM kill not yet attributed to an exit */
 	bool oom_killed;         /* set before SVC_EV_EXIT: this run ended in an OOM kill */

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -36,16 +35,19 @@ static struct sysg_config *load_config(const struct cli *c)
 	return cfg;
 }
 
-/* One supervisor per runtime dir: the lock lives as long as it does. */
+/* One supervisor per runtime dir: the lock lives as long as it does. A POSIX
+ * record lock, not flock(): it belongs to the process, so a child caught
+ * between clone and exec cannot keep a dead supervisor's lock alive. */
 static int take_lock(const struct sysg_paths *p)
 {
 	char *path = xasprintf("%s/sysg.lock", p->runtime_dir);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 
 	if (fd < 0) {
 		cli_error("%s: %s", path, strerror(errno));
-	} else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
+	} else if (fcntl(fd, F_SETLK, &lk) < 0) {
+		if (errno == EAGAIN || errno == EACCES)
 			cli_error("start: a supervisor is already running for %s", p->runtime_dir);
 		else
 			cli_error("%s: %s", path, strerror(errno));
@@ -53,6 +55,23 @@ static int take_lock(const struct sysg_paths *p)
 		fd = -1;
 	}
 	free(path);
+	return fd;
+}
+
+/* The daemon's lock: its parent still holds the lock for a moment after the
+ * fork (until it closes it), so wait for it. */
+static int take_lock_wait(const struct sysg_paths *p)
+{
+	char *path = xasprintf("%s/sysg.lock", p->runtime_dir);
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+
+	free(path);
+	if (fd < 0 || fcntl(fd, F_SETLKW, &lk) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -134,9 +153,15 @@ int cmd_start(struct cli *c)
 			fatal("fork");
 		if (pid > 0) {
 			close(settle[1]);
+			close(lock); /* the daemon took its own lock before reporting */
 			return await_settled(settle[0]);
 		}
 		close(settle[0]);
+		/* A record lock is not inherited: the daemon takes it (the parent
+		 * holds it until the daemon reports, so no other start slips in). */
+		close(lock);
+		if ((lock = take_lock_wait(&paths)) < 0)
+			_exit(1);
 		become_daemon(&paths);
 	}
 

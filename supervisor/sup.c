@@ -132,10 +132,6 @@ static int build_ctx(struct service *svc, struct plan_ctx *ctx, char **why)
 	size_t n = 0;
 	int out;
 
-	/* The pipe may have failed to open earlier (EMFILE): this start retries. */
-	if (!svc->log &&
-	    !(svc->log = svc_log_open(svc->cfg->unit, svc->cfg->name, &svc->cfg->logs, why)))
-		return -EMFILE;
 	out = svc_log_writer(svc->log);
 	if (out < 0) {
 		*why = xasprintf("log pipe: %s", strerror(-out));
@@ -190,8 +186,8 @@ static int op_spawn(struct service *svc, char **why)
 	if ((r = build_ctx(svc, &ctx, why)) < 0)
 		return r;
 	if ((r = plan_build(svc->cfg, &ctx, &plan, why)) == 0) {
-		track_child(svc, &plan);
-		if (svc->secrets)
+		r = track_child(svc, &plan, why);
+		if (r == 0 && svc->secrets)
 			r = secrets_deliver(svc->secrets, svc->cfg, S->paths.system_mode,
 					    plan.set_ids ? plan.uid : geteuid(),
 					    plan.set_ids ? plan.gid : getegid(), why);
@@ -243,6 +239,8 @@ static void op_changed(struct service *svc)
 	}
 	if (!svc_is_active(svc) && !svc->pid && svc->secrets)
 		secrets_remove_files(svc->secrets); /* the service stopped: its credentials go */
+	if (!svc_is_active(svc) && svc->state != SVC_BACKOFF && svc->state != SVC_WAITING)
+		svc_log_idle(svc->log);
 	if (!svc_is_active(svc) && svc->state != SVC_BACKOFF && !svc->pid) {
 		runfile_remove(S->run_dirfd, svc->cfg->unit);
 		svc->pgid = 0;
@@ -460,11 +458,11 @@ static void pidfd_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct service *svc = SVC_OF(pidfd_w, w);
 	(void)revents;
 
-	/* An adopted process is not our child: its exit status is not ours to read. */
+	/* An adopted process is not our child: its exit status is not ours to read
+	 * (record_exit says so), and it counts as a failure for the restart policy. */
 	ev_io_stop(loop, w);
 	main_exited(svc, W_EXITCODE(255, 0));
-	strfmt(svc->last_exit.reason, sizeof(svc->last_exit.reason),
-	       "exited (status unknown: adopted from an earlier supervisor)");
+	svc->adopted = false;
 	run_queue();
 }
 
@@ -511,8 +509,8 @@ int sup_spawn_aux(struct sup *s, struct service *svc, const struct cmd *cmd, int
 	if (out_fd >= 0)
 		ctx.out_fd = out_fd;
 	if ((r = plan_build(svc->cfg, &ctx, &plan, why)) == 0) {
-		track_child(svc, &plan);
-		r = spawn_plan(&plan, out, why);
+		if ((r = track_child(svc, &plan, why)) == 0)
+			r = spawn_plan(&plan, out, why);
 		plan_free(&plan);
 	}
 	close(writer);
@@ -758,18 +756,15 @@ int sup_init(struct sup *s, struct sysg_config *cfg, const struct sysg_paths *pa
 		struct service *svc = &s->svcs[i];
 		svc_init(svc, &cfg->svcs[i], i, &real_ops);
 		ev_timer_init(&svc->timer, timer_cb, 0., 0.);
-		svc->log = svc_log_open(cfg->svcs[i].unit, cfg->svcs[i].name, &cfg->svcs[i].logs, &why);
-		if (!svc->log) {
-			/* Not fatal: the service fails to start with this reason, and retries. */
-			log_warnx("service %s: %s", cfg->svcs[i].name, why);
-			free(why);
-			why = NULL;
-		}
+		/* Its pipe is opened at the first start (build_ctx): fds go to
+		 * services that run, and a lack of them fails that start, not sysg. */
+		svc->log = svc_log_new(cfg->svcs[i].unit, cfg->svcs[i].name, &cfg->svcs[i].logs);
 		if (strlen(cfg->svcs[i].name) > width)
 			width = strlen(cfg->svcs[i].name);
 	}
 	logs_set_name_width(width);
 	compute_dependents(s);
+	track_init(s);
 	adopt_leftovers(s);
 	track_cleanup_leftovers(s);
 	sched_init(s);
@@ -794,10 +789,8 @@ void sup_free(struct sup *s)
 	sched_free(s);
 	hooks_free(s);
 	for (size_t i = 0; i < s->nsvcs; i++) {
-		if (s->svcs[i].cg) {
-			ev_io_stop(s->loop, &s->svcs[i].cg_w);
+		if (s->svcs[i].cg)
 			cg_unit_free(s->svcs[i].cg);
-		}
 		svc_log_close(s->svcs[i].log, false);
 		if (s->svcs[i].secrets) {
 			secrets_remove_files(s->svcs[i].secrets);

@@ -23,32 +23,46 @@ static void oom_check(struct service *svc, const struct cg_events *ev)
 	svc->oom_pending = true;
 }
 
-static void cg_event_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct service *svc = (struct service *)((char *)w - offsetof(struct service, cg_w));
-	struct cg_events ev;
-	(void)loop, (void)revents;
+static ev_io events_w; /* the cgroup manager's one event fd */
 
-	if (cg_unit_events(svc->cg, &ev) < 0)
+static void unit_event(struct cg_unit *u, void *arg)
+{
+	struct service *svc = cg_unit_data(u);
+	struct cg_events ev;
+	(void)arg;
+
+	if (!svc || cg_unit_events(u, &ev) < 0)
 		return;
 	oom_check(svc, &ev);
 	if (!ev.populated && svc->state == SVC_STOPPING && !svc->pid)
 		sup_event(S, svc, SVC_EV_EMPTY);
 }
 
-static int track_attach(struct sup *s, struct service *svc, struct cg_unit *u)
+static void events_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct cg_events ev = {0};
-	int fd = cg_unit_event_fd(u);
+	(void)loop, (void)w, (void)revents;
+	cg_manager_dispatch(S->cg, unit_event, NULL);
+}
+
+void track_init(struct sup *s)
+{
+	int fd = cg_manager_event_fd(s->cg);
 
 	S = s;
+	if (fd >= 0) {
+		ev_io_init(&events_w, events_cb, fd, EV_READ);
+		ev_io_start(s->loop, &events_w);
+	}
+}
+
+static int track_attach(struct service *svc, struct cg_unit *u)
+{
+	struct cg_events ev = {0};
+
 	svc->cg = u;
+	cg_unit_set_data(u, svc);
 	if (cg_unit_events(u, &ev) == 0)
 		svc->oom_seen = ev.oom_kills;
-	if (fd >= 0) {
-		ev_io_init(&svc->cg_w, cg_event_cb, fd, EV_READ);
-		ev_io_start(s->loop, &svc->cg_w);
-	}
 	return 0;
 }
 
@@ -68,20 +82,30 @@ int track_prepare(struct sup *s, struct service *svc, char **why)
 	}
 	if (r < 0)
 		return r;
-	return track_attach(s, svc, u);
+	return track_attach(svc, u);
 }
 
-void track_child(struct service *svc, struct exec_plan *plan)
+int track_child(struct service *svc, struct exec_plan *plan, char **why)
 {
-	if (svc->cg)
-		cg_unit_child(svc->cg, &plan->cg);
+	int r;
+
+	if (!svc->cg)
+		return 0;
+	if ((r = cg_unit_child(svc->cg, &plan->cg)) < 0)
+		*why = xasprintf("cgroup %s: %s", cg_unit_path(svc->cg), strerror(-r));
+	return r;
 }
 
 void track_signal(struct service *svc, int sig, bool all)
 {
 	if (all && svc->cg && svc->cfg->kill_mode == KILL_CGROUP) {
-		cg_unit_kill(svc->cg, sig);
-		return;
+		int r = cg_unit_kill(svc->cg, sig);
+		if (r == 0)
+			return;
+		/* Reaching the cgroup takes fds (EMFILE) and may fail: the process
+		 * group and the main process can still be reached without any. */
+		log_warnx("service %s: cannot signal its cgroup: %s; signalling its process group",
+			  svc->cfg->name, strerror(-r));
 	}
 	if (all && svc->pgid > 0 && kill(-svc->pgid, sig) == 0)
 		return;
@@ -140,8 +164,6 @@ void track_release(struct service *svc)
 {
 	if (!svc->cg || cg_unit_populated(svc->cg))
 		return;
-	if (S && ev_is_active(&svc->cg_w))
-		ev_io_stop(S->loop, &svc->cg_w);
 	cg_unit_remove(svc->cg);
 	cg_unit_free(svc->cg);
 	svc->cg = NULL;
@@ -160,7 +182,7 @@ static void leftover(const char *unit, void *arg)
 				/* Keep tracking what an earlier supervisor left running. */
 				const struct limits *l = &svc->cfg->limits;
 				if (cg_unit_open(s->cg, unit, l->any_cgroup ? &l->cg : NULL, &u, &why) == 0)
-					track_attach(s, svc, u);
+					track_attach(svc, u);
 				else
 					log_warnx("service %s: cgroup: %s", svc->cfg->name, why);
 				free(why);
@@ -184,7 +206,6 @@ static void leftover(const char *unit, void *arg)
 
 void track_cleanup_leftovers(struct sup *s)
 {
-	S = s;
 	if (cg_manager_tracking(s->cg))
 		cg_manager_scan(s->cg, leftover, s);
 }

@@ -13,8 +13,9 @@
 /* Open (or reuse) the service's cgroup with its limits before a start. Fails
  * closed: a limit the host cannot enforce is an error naming it. */
 int track_prepare(struct sup *s, struct service *svc, char **why);
-/* Fill the child's cgroup attachment in the plan. */
-void track_child(struct service *svc, struct exec_plan *plan);
+void track_init(struct sup *s);
+/* Open the child's cgroup attachment in the plan (plan_free closes it). */
+int track_child(struct service *svc, struct exec_plan *plan, char **why);
 void track_signal(struct service *svc, int sig, bool all);
 bool track_alive(struct service *svc);
 pid_t track_oldest(struct service *svc);

@@ -209,7 +209,10 @@ class Stack:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if os.environ.get("SYSG_TEST_KEEP"):
+            print(f"\n(kept {self.dir})")
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def needs_root(cls_or_fn):

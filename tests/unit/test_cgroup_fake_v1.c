@@ -34,7 +34,7 @@ static void test_v1_tree_and_limits(void **state)
 	assert_string_equal(get_file(tpath("%s/blkio/b/web.service/blkio.weight", r)), "510");
 
 	/* memory, cpu, cpuacct, blkio, pids, freezer; no v2 dir to clone into. */
-	cg_unit_child(u, &c);
+	assert_int_equal(cg_unit_child(u, &c), 0);
 	assert_int_equal(c.clone_fd, -1);
 	assert_int_equal(nfds(&c), 6);
 	assert_int_equal(cg_child_attach(&c), 0);
@@ -60,7 +60,7 @@ static void test_v1_tree_and_limits(void **state)
 	/* Without limits the unit joins only what it accounts with (memory,
 	 * cpuacct, pids) and what tracks and kills it (pids, freezer). */
 	assert_int_equal(cg_unit_open(m, "web", NULL, &u, &why), 0);
-	cg_unit_child(u, &c);
+	assert_int_equal(cg_unit_child(u, &c), 0);
 	assert_int_equal(nfds(&c), 4);
 	cg_unit_free(u);
 	cg_manager_free(m);
@@ -137,7 +137,8 @@ static void test_v1_comount_and_stats(void **state)
 	struct cg_stats st;
 	struct cg_events ev;
 	char *why = NULL;
-	struct cgroup_limits lim = {.cpu_weight = {true, 1}};
+	/* memory_max: only a memory limit is worth an OOM eventfd */
+	struct cgroup_limits lim = {.cpu_weight = {true, 1}, .memory_max = {true, 64 << 20}};
 
 	fake_v1_tree(r, "b", "web");
 	/* cpu and cpuacct mounted together, as most distributions do. */
@@ -150,7 +151,7 @@ static void test_v1_comount_and_stats(void **state)
 	struct cg_manager *m = mgr(r, CG_LAYOUT_V1, "b");
 	assert_int_equal(cg_unit_open(m, "web", &lim, &u, &why), 0);
 	assert_string_equal(get_file(tpath("%s/cpu,cpuacct/b/web.service/cpu.shares", r)), "10");
-	cg_unit_child(u, &c);
+	assert_int_equal(cg_unit_child(u, &c), 0);
 	/* memory, cpu+cpuacct (one hierarchy), pids, freezer; blkio is not needed. */
 	assert_int_equal(nfds(&c), 4);
 
@@ -200,7 +201,7 @@ static void test_hybrid(void **state)
 			    "33554432");
 	assert_string_equal(get_file(tpath("%s/pids/b/web.service/pids.max", r)), "64");
 	/* unified + memory + pids: no cpu, blkio, freezer or cpuacct without a need. */
-	cg_unit_child(u, &c);
+	assert_int_equal(cg_unit_child(u, &c), 0);
 	assert_true(c.clone_fd >= 0);
 	assert_int_equal(nfds(&c), 3);
 	assert_int_equal(cg_child_attach(&c), 0);

@@ -196,7 +196,7 @@ static void test_oom(void **state)
 	need_root();
 	struct cgroup_limits lim = {.memory_max = {true, 32 * MB}, .memory_swap_max = {true, 0}};
 	struct cg_unit *u = unit(fx, &lim);
-	struct pollfd p = {.fd = cg_unit_event_fd(u), .events = POLLIN};
+	struct pollfd p = {.fd = cg_manager_event_fd(u->m), .events = POLLIN};
 	struct cg_events ev;
 	int status;
 
@@ -210,6 +210,7 @@ static void test_oom(void **state)
 	assert_true(WIFSIGNALED(status));
 	assert_int_equal(WTERMSIG(status), SIGKILL);
 	assert_int_equal(poll(&p, 1, 5000), 1);
+	drain_events(u->m);
 	assert_int_equal(cg_unit_events(u, &ev), 0);
 	assert_int_equal(ev.oom_kills, 1);
 	/* The v1 notification itself arrived (eventfd on memory.oom_control). */
@@ -366,7 +367,7 @@ static void test_clone_into_cgroup(void **state)
 
 	if (fx->m->v2 < 0)
 		skip();
-	cg_unit_child(u, &c);
+	assert_int_equal(cg_unit_child(u, &c), 0);
 	assert_true(c.clone_fd >= 0);
 	assert_int_equal(pipe2(go_p, O_CLOEXEC), 0);
 	struct clone_args args = {

@@ -105,7 +105,7 @@ static void probe_delegated(int out, void *arg)
 	if (!u)
 		return;
 	struct cg_child c;
-	cg_unit_child(u, &c);
+	assert_int_equal(cg_unit_child(u, &c), 0);
 	pid_t pid = fork();
 	if (pid == 0) {
 		if (cg_child_attach(&c) < 0)
