@@ -429,8 +429,8 @@ extern const char *const secret_source_names[SECRET__COUNT];
 extern const char *const secret_delivery_names[DELIVER__COUNT];
 
 /* ---- env files (config/envfile.c) ----------------------------------------------
- * `KEY=VALUE` lines, `export KEY=VALUE`, '...' literal, "..." with \n \t \\ \"
- * \$ escapes (may span lines), # comments and blank lines. Values are not
+ * `KEY=VALUE` lines, `export KEY=VALUE`, '...' literal, "..." with \n \t \r \\ \"
+ * \$ \` escapes (may span lines), # comments and blank lines. Values are not
  * ${VAR}-expanded. The supervisor re-reads a service's files at each start. */
 struct envfile {
 	struct kv *v; /* in file order; a later duplicate wins when applied */

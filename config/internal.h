@@ -236,6 +236,7 @@ enum vkind {
 };
 
 #define KF_UNLIMITED 1u
+#define KF_BOOL 2u /* V_ENUM: true and false mean the names "yes" and "no" */
 
 struct key_def {
 	const char *name;

@@ -7,6 +7,8 @@
 #include "config/internal.h"
 
 _Static_assert(sizeof(enum iso_preset) == sizeof(int), "V_ENUM writes an int");
+_Static_assert(sizeof(enum protect_system) == sizeof(int), "V_ENUM writes an int");
+_Static_assert(sizeof(enum protect_home) == sizeof(int), "V_ENUM writes an int");
 
 /* ---- rlimits ---------------------------------------------------------------------- */
 
@@ -297,47 +299,6 @@ static int iso_seccomp(struct lctx *c, const struct key_def *kd, const struct yn
 	return 0;
 }
 
-static int iso_protect_system(struct lctx *c, const struct key_def *kd, const struct ynode *v,
-			      void *obj)
-{
-	struct isolation *iso = obj;
-	bool b;
-	int e;
-
-	(void)kd;
-	if (y_is_bool(v, &b)) {
-		if (b) {
-			lerr(c, v, "use full (/usr, /boot, /etc read-only) or strict (everything)",
-			     "true is ambiguous here");
-			return -1;
-		}
-		iso->protect_system = PROTECT_SYSTEM_NO;
-		return 0;
-	}
-	if (v_enum(c, v, protect_system_names, PROTECT_SYSTEM__COUNT, 1, &e) < 0)
-		return -1;
-	iso->protect_system = (enum protect_system)e;
-	return 0;
-}
-
-static int iso_protect_home(struct lctx *c, const struct key_def *kd, const struct ynode *v,
-			    void *obj)
-{
-	struct isolation *iso = obj;
-	bool b;
-	int e;
-
-	(void)kd;
-	if (y_is_bool(v, &b)) {
-		iso->protect_home = b ? PROTECT_HOME_YES : PROTECT_HOME_NO;
-		return 0;
-	}
-	if (v_enum(c, v, protect_home_names, PROTECT_HOME__COUNT, 1, &e) < 0)
-		return -1;
-	iso->protect_home = (enum protect_home)e;
-	return 0;
-}
-
 static const char *bind_item(struct lctx *c, const struct ynode *n, void *arg)
 {
 	struct isolation *iso = arg;
@@ -482,8 +443,12 @@ KEYS(isolation_table, "isolation",
 	K_FN("hostname", iso_hostname, "the host name inside (implies uts)"),
 	K_FN("seccomp", iso_seccomp, "default, strict, unconfined, baseline-v1 or {custom: path}"),
 	ISO_TRI("no_new_privileges", no_new_privileges, "setuid binaries gain nothing"),
-	K_FN("protect_system", iso_protect_system, "no, full (/usr /boot /etc read-only) or strict"),
-	K_FN("protect_home", iso_protect_home, "true, false, read-only or tmpfs"),
+	{.name = "protect_system", .kind = V_ENUM, .off = offsetof(struct isolation, protect_system),
+	 .names = protect_system_names, .count = PROTECT_SYSTEM__COUNT, .first = 1,
+	 .flags = KF_BOOL, .help = "no (or false), full (/usr /boot /etc read-only) or strict"},
+	{.name = "protect_home", .kind = V_ENUM, .off = offsetof(struct isolation, protect_home),
+	 .names = protect_home_names, .count = PROTECT_HOME__COUNT, .first = 1, .flags = KF_BOOL,
+	 .help = "true, false, read-only or tmpfs"},
 	ISO_TRI("private_tmp", private_tmp, "fresh /tmp and /var/tmp"),
 	ISO_TRI("private_devices", private_devices, "a minimal /dev"),
 	ISO_TRI("read_only_rootfs", read_only_rootfs, "the whole tree read-only"),

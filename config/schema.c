@@ -104,8 +104,17 @@ static void apply_generic(struct lctx *c, const struct key_def *kd, const struct
 		break;
 	}
 	case V_ENUM: {
-		int e;
-		if (v_enum(c, v, kd->names, kd->count, kd->first, &e) == 0)
+		int e = -1;
+		if ((kd->flags & KF_BOOL) && y_is_bool(v, &b)) {
+			for (size_t i = kd->first; i < kd->count; i++)
+				if (!strcmp(kd->names[i], b ? "yes" : "no"))
+					e = (int)i;
+			if (e < 0)
+				lerr(c, v, kd->help, "%s is ambiguous here", b ? "true" : "false");
+		} else if (v_enum(c, v, kd->names, kd->count, kd->first, &e) < 0) {
+			e = -1;
+		}
+		if (e >= 0)
 			*FIELD(int, obj, kd->off) = e;
 		break;
 	}

@@ -354,6 +354,8 @@ static void test_isolation_errors(void **state UNUSED)
 			 -1);
 	expect_error(6, 17, "services.a.isolation.hostname: 'a;b' is not a valid host name");
 	expect_error(7, 23, "services.a.isolation.protect_system: true is ambiguous here");
+	expect_hint(7, 23, "services.a.isolation.protect_system: true is ambiguous here",
+		    "no (or false), full (/usr /boot /etc read-only) or strict");
 	expect_error(8, 25, "services.a.isolation.read_only_paths[0]: 'relative' is not an absolute path");
 	expect_error(9, 14, "services.a.isolation.bind[0]: '/a' is not a bind mount");
 	expect_error(10, 15, "services.a.isolation.tmpfs[0]: 'dev' is not a tmpfs option sysg allows");
