@@ -152,11 +152,12 @@ static void endpoint_free(struct net_endpoint *ep)
 	free(ep->egress);
 }
 
+/* A service address: in the subnet, not the network, gateway (.1) or broadcast address. */
 static bool host_in_net(const struct net_network *n, uint32_t addr)
 {
 	uint32_t mask = prefix_mask(n->prefix), a = ntohl(addr), base = ntohl(n->addr);
 
-	return (a & mask) == base && a != base && a != (base | ~mask);
+	return (a & mask) == base && a > base + 1 && a != (base | ~mask);
 }
 
 int net_model_add_endpoint(struct net_model *m, const struct svc_config *svc, size_t net,
