@@ -165,6 +165,27 @@ static void load_config(struct tool *t, const char *path)
 	json_object_put(root);
 }
 
+static void free_svc(struct svc_config *svc)
+{
+	struct svc_net *n = &svc->net;
+
+	for (size_t i = 0; i < n->nports; i++)
+		free(n->ports[i].spec);
+	for (size_t i = 0; i < n->negress; i++) {
+		free(n->egress[i].host);
+		free(n->egress[i].spec);
+	}
+	for (size_t i = 0; i < n->allow_from.n; i++)
+		free(n->allow_from.v[i]);
+	free(n->allow_from.v);
+	free(n->ports);
+	free(n->egress);
+	free(n->network);
+	free(n->hostname);
+	free(svc->name);
+	free(svc->unit);
+}
+
 static const struct svc_config *find_svc(const struct tool *t, const char *name)
 {
 	for (size_t i = 0; i < t->cfg.nsvcs; i++)
@@ -360,6 +381,9 @@ int main(int argc, char **argv)
 			break;
 	free(line);
 	net_state_free(t.st);
+	for (size_t i = 0; i < t.cfg.nsvcs; i++)
+		free_svc(&t.cfg.svcs[i]);
+	free(t.cfg.svcs);
 	json_object_put(t.nets);
 	return 0;
 }
