@@ -5,16 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/net.h"
+#include "net/internal.h"
 #include "supervisor/util.h"
-
-static void set_why(char **why, char *msg)
-{
-	if (why)
-		*why = msg;
-	else
-		free(msg);
-}
 
 static uint32_t prefix_mask(uint8_t prefix)
 {
@@ -35,13 +27,13 @@ int net_model_add_network(struct net_model *m, const char *name, uint32_t addr, 
 	struct net_network n = {0};
 
 	if (!net_name_valid(name)) {
-		set_why(why, xasprintf("network name '%s' is not [A-Za-z0-9][A-Za-z0-9_.-]{0,62}",
+		net_set_why(why, xasprintf("network name '%s' is not [A-Za-z0-9][A-Za-z0-9_.-]{0,62}",
 				       name));
 		return -EINVAL;
 	}
 	if (prefix < 8 || prefix > 30 || (ntohl(addr) & ~prefix_mask(prefix))) {
 		char cidr[32];
-		set_why(why, xasprintf("network %s: %s is not a network address with a prefix "
+		net_set_why(why, xasprintf("network %s: %s is not a network address with a prefix "
 				       "of 8 to 30", name, net_fmt_cidr(addr, prefix, cidr,
 									sizeof(cidr))));
 		return -EINVAL;
@@ -49,7 +41,7 @@ int net_model_add_network(struct net_model *m, const char *name, uint32_t addr, 
 	net_bridge_name(n.ifname, name);
 	for (size_t i = 0; i < m->nnets; i++) {
 		if (streq(m->nets[i].name, name) || streq(m->nets[i].ifname, n.ifname)) {
-			set_why(why, xasprintf("network %s: %s", name,
+			net_set_why(why, xasprintf("network %s: %s", name,
 					       streq(m->nets[i].name, name)
 						       ? "exists"
 						       : "bridge name collides with another network's"));
@@ -75,7 +67,7 @@ int net_model_remove_network(struct net_model *m, const char *name, char **why)
 		return -ENOENT;
 	for (size_t e = 0; e < m->neps; e++) {
 		if (m->eps[e].net == (size_t)i) {
-			set_why(why, xasprintf("network %s is in use by %s", name, m->eps[e].name));
+			net_set_why(why, xasprintf("network %s is in use by %s", name, m->eps[e].name));
 			return -EBUSY;
 		}
 	}
@@ -171,13 +163,13 @@ int net_model_add_endpoint(struct net_model *m, const struct svc_config *svc, si
 	/* These strings reach nftables text and /etc/hosts: refuse anything but
 	 * the plain characters the config layer lets through anyway. */
 	if (!net_text_safe(svc->unit) || !net_text_safe(host)) {
-		set_why(why, xasprintf("service %s: unit or hostname has characters other than "
+		net_set_why(why, xasprintf("service %s: unit or hostname has characters other than "
 				       "[A-Za-z0-9_.@-]", svc->name));
 		return -EINVAL;
 	}
 	if (!host_in_net(&m->nets[net], addr)) {
 		char a[32];
-		set_why(why, xasprintf("service %s: %s is not a host address of network %s",
+		net_set_why(why, xasprintf("service %s: %s is not a host address of network %s",
 				       svc->name, net_fmt_addr(addr, a, sizeof(a)),
 				       m->nets[net].name));
 		return -EINVAL;
@@ -186,16 +178,16 @@ int net_model_add_endpoint(struct net_model *m, const struct svc_config *svc, si
 	for (size_t i = 0; i < m->neps; i++) {
 		const struct net_endpoint *o = &m->eps[i];
 		if (streq(o->unit, svc->unit)) {
-			set_why(why, xasprintf("service %s is already attached", svc->name));
+			net_set_why(why, xasprintf("service %s is already attached", svc->name));
 			return -EEXIST;
 		}
 		if (streq(o->ifname, ep.ifname)) {
-			set_why(why, xasprintf("service %s: link name %s collides with %s's",
+			net_set_why(why, xasprintf("service %s: link name %s collides with %s's",
 					       svc->name, ep.ifname, o->name));
 			return -EEXIST;
 		}
 		if (o->addr == addr) {
-			set_why(why, xasprintf("service %s: address is in use by %s", svc->name,
+			net_set_why(why, xasprintf("service %s: address is in use by %s", svc->name,
 					       o->name));
 			return -EADDRINUSE;
 		}

@@ -36,16 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/net.h"
+#include "net/internal.h"
 #include "supervisor/util.h"
-
-static void set_why(char **why, char *msg)
-{
-	if (why)
-		*why = msg;
-	else
-		free(msg);
-}
 
 static const char *proto_name(int proto)
 {
@@ -56,21 +48,21 @@ static int check_names(const struct net_model *m, char **why)
 {
 	for (size_t i = 0; i < m->nnets; i++) {
 		if (!net_text_safe(m->nets[i].ifname)) {
-			set_why(why, xasprintf("network %s: unsafe link name", m->nets[i].name));
+			net_set_why(why, xasprintf("network %s: unsafe link name", m->nets[i].name));
 			return -EINVAL;
 		}
 	}
 	for (size_t i = 0; i < m->neps; i++) {
 		const struct net_endpoint *ep = &m->eps[i];
 		if (!net_text_safe(ep->ifname) || ep->net >= m->nnets) {
-			set_why(why, xasprintf("service %s: unsafe link name or no network",
+			net_set_why(why, xasprintf("service %s: unsafe link name or no network",
 					       ep->name));
 			return -EINVAL;
 		}
 		for (size_t p = 0; p < ep->nports; p++) {
 			if (!proto_name(ep->ports[p].proto) || !ep->ports[p].host_port ||
 			    !ep->ports[p].svc_port) {
-				set_why(why, xasprintf("service %s: port %s: bad protocol or port",
+				net_set_why(why, xasprintf("service %s: port %s: bad protocol or port",
 						       ep->name, ep->ports[p].spec ? ep->ports[p].spec : "?"));
 				return -EINVAL;
 			}
@@ -96,7 +88,7 @@ static int check_port_clashes(const struct net_model *m, char **why)
 				for (size_t q = (j == i ? p + 1 : 0); q < m->eps[j].nports; q++) {
 					if (!ports_clash(a, &m->eps[j].ports[q]))
 						continue;
-					set_why(why, xasprintf("host port %u/%s is published by both %s "
+					net_set_why(why, xasprintf("host port %u/%s is published by both %s "
 							       "and %s", a->host_port,
 							       proto_name(a->proto), m->eps[i].name,
 							       m->eps[j].name));
@@ -311,7 +303,7 @@ static int nft_run(const char *cmd, struct sbuf *out, char **why)
 	int err = 0;
 
 	if (!ctx) {
-		set_why(why, xstrdup("libnftables: cannot create a context"));
+		net_set_why(why, xstrdup("libnftables: cannot create a context"));
 		return -ENOMEM;
 	}
 	/* Without buffering libnftables prints to our stdout/stderr. */
@@ -319,7 +311,7 @@ static int nft_run(const char *cmd, struct sbuf *out, char **why)
 	nft_ctx_buffer_error(ctx);
 	if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
 		const char *e = nft_ctx_get_error_buffer(ctx);
-		set_why(why, xasprintf("nftables: %s", e && *e ? e : "command failed"));
+		net_set_why(why, xasprintf("nftables: %s", e && *e ? e : "command failed"));
 		err = -EIO;
 	} else if (out) {
 		sbuf_adds(out, nft_ctx_get_output_buffer(ctx));
