@@ -162,21 +162,43 @@ static int pool_open(struct net_state *st, struct lease_pool *p, const struct ne
 	return err;
 }
 
-static void forwarding_on(struct net_state *st)
+/* Without forwarding nothing is routed, not even between two services of
+ * one network (their ports are isolated): a failure here is fatal to the
+ * network. The old value is only logged; see docs/networking.md. */
+static int forwarding_on(struct net_state *st, char **why)
 {
 	int prev, err;
 
 	if (st->forwarding_done)
-		return;
+		return 0;
 	err = net_forwarding_enable(&prev);
 	if (err) {
-		errno = -err;
-		log_warn("net.ipv4.ip_forward");
-		return;
+		net_set_why(why, xasprintf("net.ipv4.ip_forward: %s", strerror(-err)));
+		return err;
 	}
 	st->forwarding_done = true;
 	if (!prev)
 		log_info("net.ipv4.ip_forward was 0, set to 1 (left on at exit)");
+	return 0;
+}
+
+/* Brings the kernel side of network idx to its model: bridge, forwarding, rules. */
+static int network_realize(struct net_state *st, size_t idx, char **why)
+{
+	struct nl *nl;
+	int err = nl_open(&nl);
+
+	if (err) {
+		net_set_why(why, xasprintf("netlink: %s", strerror(-err)));
+		return err;
+	}
+	err = links_bridge_setup(nl, &st->model.nets[idx], why);
+	nl_close(nl);
+	if (!err)
+		err = forwarding_on(st, why);
+	if (!err)
+		err = apply_rules(st, why);
+	return err;
 }
 
 int net_network_up(struct net_state *st, const char *name, uint32_t addr, uint8_t prefix,
@@ -184,7 +206,6 @@ int net_network_up(struct net_state *st, const char *name, uint32_t addr, uint8_
 {
 	ssize_t have = net_model_find_network(&st->model, name);
 	struct lease_pool pool;
-	struct nl *nl;
 	size_t idx;
 	int err;
 
@@ -206,21 +227,14 @@ int net_network_up(struct net_state *st, const char *name, uint32_t addr, uint8_
 	} else {
 		idx = (size_t)have;
 	}
-	err = nl_open(&nl);
-	if (err) {
-		net_set_why(why, xasprintf("netlink: %s", strerror(-err)));
-		return err;
-	}
-	err = links_bridge_setup(nl, &st->model.nets[idx], why);
-	nl_close(nl);
-	if (err)
-		return err;
-	forwarding_on(st);
-	return apply_rules(st, why);
+	err = network_realize(st, idx, why);
+	/* A network that could not be completed is not left half made. A network
+	 * that existed stays: its services are still attached to it. */
+	if (err && have < 0)
+		net_network_down(st, name, true, NULL);
+	return err;
 }
 
-/* The links labelled for network `name`: its bridge and any port left
- * behind, whether or not the model knows them. */
 static void pools_remove_at(struct net_state *st, size_t i)
 {
 	lease_pool_free(&st->pools[i]);
