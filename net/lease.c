@@ -260,7 +260,7 @@ static bool parse_line(const struct lease_pool *p, char *line, uint32_t *ip, cha
 int lease_pool_load(struct lease_pool *p)
 {
 	struct sbuf want = {0};
-	char *buf, *line, *save = NULL;
+	char *buf, *line, *next;
 	size_t len;
 	unsigned lineno = 1;
 	int err;
@@ -278,10 +278,12 @@ int lease_pool_load(struct lease_pool *p)
 		log_warnx("%s: leases for another subnet or format; starting afresh", p->path);
 		goto out;
 	}
-	for (line = strtok_r(buf + want.len, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
+	for (line = buf + want.len; *line; line = next) {
 		uint32_t ip;
 		char *unit;
+		next = strchrnul(line, '\n');
+		if (*next)
+			*next++ = '\0';
 		lineno++;
 		if (parse_line(p, line, &ip, &unit))
 			insert_sorted(&p->leases, &p->n, ip, unit);

@@ -63,8 +63,6 @@ int links_del_by_name(struct nl *nl, const char *name)
 }
 
 struct addr_prune {
-	struct nl *nl;
-	int ifindex;
 	uint32_t keep;
 	uint8_t keep_prefix;
 	uint32_t stale[16];
@@ -90,7 +88,7 @@ static int addr_prune_cb(uint32_t addr, uint8_t prefix, void *data)
  * with another subnet must not keep answering on the old one. */
 static int bridge_set_gateway(struct nl *nl, int ifindex, uint32_t gw, uint8_t prefix)
 {
-	struct addr_prune ap = {.nl = nl, .ifindex = ifindex, .keep = gw, .keep_prefix = prefix};
+	struct addr_prune ap = {.keep = gw, .keep_prefix = prefix};
 	int err = nl_addr_list(nl, ifindex, addr_prune_cb, &ap);
 
 	for (size_t i = 0; !err && i < ap.nstale; i++)

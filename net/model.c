@@ -90,6 +90,26 @@ const char *net_svc_hostname(const struct svc_config *svc)
 	return slash ? slash + 1 : svc->name;
 }
 
+const char *net_svc_network(const struct svc_config *svc)
+{
+	return svc->net.network ? svc->net.network : NET_DEFAULT_NAME;
+}
+
+int net_config_subnet(const struct sysg_config *cfg, const char *name, uint32_t *addr,
+		      uint8_t *prefix)
+{
+	for (size_t i = 0; i < cfg->nnets; i++) {
+		if (streq(cfg->nets[i].name, name)) {
+			*addr = cfg->nets[i].addr;
+			*prefix = cfg->nets[i].prefix;
+			return 0;
+		}
+	}
+	if (streq(name, NET_DEFAULT_NAME))
+		return net_parse_cidr(NET_DEFAULT_SUBNET, addr, prefix);
+	return -ENOENT;
+}
+
 static void strv_copy(struct strv *dst, const struct strv *src)
 {
 	dst->n = src->n;

@@ -92,11 +92,6 @@ static int pool_apply_reservations(struct net_state *st, struct lease_pool *p, c
 	return 0;
 }
 
-static const char *svc_network(const struct svc_config *svc)
-{
-	return svc->net.network ? svc->net.network : NET_DEFAULT_NAME;
-}
-
 int net_state_reserve(struct net_state *st, const struct sysg_config *cfg, char **why)
 {
 	resv_clear(st);
@@ -105,7 +100,7 @@ int net_state_reserve(struct net_state *st, const struct sysg_config *cfg, char 
 		if (svc->net.mode != NET_BRIDGE || !svc->net.ip_set)
 			continue;
 		st->resv = xreallocarray(st->resv, st->nresv + 1, sizeof(*st->resv));
-		st->resv[st->nresv++] = (struct resv){.net = xstrdup(svc_network(svc)),
+		st->resv[st->nresv++] = (struct resv){.net = xstrdup(net_svc_network(svc)),
 						      .unit = xstrdup(svc->unit),
 						      .ip = svc->net.ip};
 	}
@@ -328,7 +323,7 @@ static void hosts_refresh(struct net_state *st, size_t net)
 
 int net_service_prepare(struct net_state *st, const struct svc_config *svc, char **why)
 {
-	const char *name = svc_network(svc);
+	const char *name = net_svc_network(svc);
 	ssize_t net = net_model_find_network(&st->model, name);
 	struct lease_pool *pool;
 	uint32_t addr;

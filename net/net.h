@@ -34,14 +34,13 @@
 struct sbuf;
 
 #define NET_DEFAULT_NAME "sysg0"
-#define NET_DEFAULT_ADDR 0x0a630000u /* 10.99.0.0, host byte order */
-#define NET_DEFAULT_PREFIX 24
+#define NET_DEFAULT_SUBNET "10.99.0.0/24"
 #define NET_DOMAIN "sysg.local"
 #define NET_TABLE "sysg"             /* nftables: inet sysg and bridge sysg */
 #define NET_ALIAS_PREFIX "sysg:"
 #define NET_SVC_IFNAME "eth0"        /* the service's end of its veth pair */
 
-/* ---- link names (names.c) ---------------------------------------------- */
+/* ---- link names (names.c) ------------------------------------------------ */
 
 /* Link names are at most IFNAMSIZ-1 = 15 bytes. A name that fits and uses only
  * [A-Za-z0-9_.-] is kept readable ("sg-backend", "sv-api"); anything else is
@@ -120,6 +119,12 @@ void net_model_free(struct net_model *m);
 /* The hostname a service is published under: network.hostname, else the
  * service name without its project ("shop/api" -> "api"). */
 const char *net_svc_hostname(const struct svc_config *svc);
+/* The network a bridged service joins: network.network, else "sysg0". */
+const char *net_svc_network(const struct svc_config *svc);
+/* The subnet of network `name` from cfg->nets, or NET_DEFAULT_SUBNET for
+ * "sysg0" when the file does not define it; -ENOENT otherwise. */
+int net_config_subnet(const struct sysg_config *cfg, const char *name, uint32_t *addr,
+		      uint8_t *prefix);
 
 /* ---- nftables (nft.c) --------------------------------------------------- */
 
@@ -187,7 +192,7 @@ int lease_release(struct lease_pool *p, const char *unit);
 const struct lease *lease_find(const struct lease_pool *p, const char *unit);
 uint32_t lease_gateway(const struct lease_pool *p); /* network byte order */
 
-/* ---- the runtime facade the supervisor calls (net.c) --------------------- */
+/* ---- the runtime facade the supervisor calls (net.c, cleanup.c) ---------- */
 
 struct net_state;
 
@@ -232,7 +237,7 @@ char *net_hosts_path(const struct net_state *st, const char *unit);
  * "unit","hostname","address","link","ports":[...]}]}; NULL if unknown. */
 char *net_inspect_json(const struct net_state *st, const char *name);
 
-/* ---- small kernel helpers (net.c) --------------------------------------- */
+/* ---- small helpers (links.c: kernel; names.c: formatting) ---------------- */
 
 /* Sets /proc/sys/net/ipv4/ip_forward to 1; *prev gets the old value (0/1). */
 int net_forwarding_enable(int *prev);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@ struct nl {
 
 int nl_open(struct nl **out)
 {
+	const struct timeval timeout = {.tv_sec = 10};
 	struct nl *nl = xcalloc(1, sizeof(*nl));
 	int err;
 
@@ -40,7 +42,10 @@ int nl_open(struct nl **out)
 		free(nl);
 		return err;
 	}
-	if (mnl_socket_bind(nl->sk, 0, MNL_SOCKET_AUTOPID) < 0) {
+	/* A kernel that never answers must not hang the supervisor forever. */
+	if (setsockopt(mnl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVTIMEO, &timeout,
+		       sizeof(timeout)) < 0 ||
+	    mnl_socket_bind(nl->sk, 0, MNL_SOCKET_AUTOPID) < 0) {
 		err = -errno;
 		mnl_socket_close(nl->sk);
 		free(nl);
@@ -286,30 +291,6 @@ int nl_link_set_alias(struct nl *nl, int ifindex, const char *alias)
 	struct nlmsghdr *nlh = link_msg(nl, RTM_NEWLINK, 0, ifindex);
 
 	mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
-	return nl_talk(nl, nlh, NULL, NULL);
-}
-
-int nl_link_set_master(struct nl *nl, int ifindex, int master)
-{
-	struct nlmsghdr *nlh = link_msg(nl, RTM_NEWLINK, 0, ifindex);
-
-	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
-	return nl_talk(nl, nlh, NULL, NULL);
-}
-
-int nl_link_set_name(struct nl *nl, int ifindex, const char *name)
-{
-	struct nlmsghdr *nlh = link_msg(nl, RTM_NEWLINK, 0, ifindex);
-
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	return nl_talk(nl, nlh, NULL, NULL);
-}
-
-int nl_link_set_netns(struct nl *nl, int ifindex, int netns_fd)
-{
-	struct nlmsghdr *nlh = link_msg(nl, RTM_NEWLINK, 0, ifindex);
-
-	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)netns_fd);
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 

@@ -4,6 +4,9 @@
  *
  * A socket acts in the network namespace it was created in, for its whole
  * life. nl_open_netns() creates one inside another netns; see there.
+ * There is no rename or move-to-netns: a service's end of its veth pair is
+ * created in its netns under its final name (nl_veth_add), and enslaved at
+ * creation, which leaves no half-configured link in between.
  */
 #ifndef SYSG_NET_NETLINK_H
 #define SYSG_NET_NETLINK_H
@@ -49,9 +52,6 @@ int nl_veth_add(struct nl *nl, const char *name, const char *peer, int peer_netn
 int nl_link_del(struct nl *nl, int ifindex);
 int nl_link_set_up(struct nl *nl, int ifindex, bool up);
 int nl_link_set_alias(struct nl *nl, int ifindex, const char *alias);
-int nl_link_set_master(struct nl *nl, int ifindex, int master);
-int nl_link_set_name(struct nl *nl, int ifindex, const char *name);
-int nl_link_set_netns(struct nl *nl, int ifindex, int netns_fd);
 /* Bridge port flag: isolated ports exchange no frames with each other. */
 int nl_bridge_port_set_isolated(struct nl *nl, int ifindex, bool on);
 

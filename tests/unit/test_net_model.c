@@ -112,6 +112,32 @@ static void test_model_resolve_and_copies(void **state)
 	net_model_free(&m);
 }
 
+static void test_config_subnet(void **state)
+{
+	struct net_def nets[] = {{.name = "backend", .addr = IP(10, 99, 1, 0), .prefix = 24},
+				 {.name = "sysg0", .addr = IP(172, 30, 0, 0), .prefix = 16}};
+	struct sysg_config cfg = {.nets = nets, .nnets = 1};
+	struct svc_config s = svc("a", "a");
+	uint32_t addr;
+	uint8_t prefix;
+
+	(void)state;
+	assert_int_equal(net_config_subnet(&cfg, "backend", &addr, &prefix), 0);
+	assert_int_equal(addr, IP(10, 99, 1, 0));
+	assert_int_equal(prefix, 24);
+	assert_int_equal(net_config_subnet(&cfg, "sysg0", &addr, &prefix), 0); /* the default */
+	assert_int_equal(addr, IP(10, 99, 0, 0));
+	assert_int_equal(prefix, 24);
+	assert_int_equal(net_config_subnet(&cfg, "nope", &addr, &prefix), -ENOENT);
+	cfg.nnets = 2; /* a file may redefine sysg0 */
+	assert_int_equal(net_config_subnet(&cfg, "sysg0", &addr, &prefix), 0);
+	assert_int_equal(addr, IP(172, 30, 0, 0));
+	assert_int_equal(prefix, 16);
+	assert_string_equal(net_svc_network(&s), "sysg0");
+	s.net.network = "backend";
+	assert_string_equal(net_svc_network(&s), "backend");
+}
+
 /* ---- nftables ------------------------------------------------------------- */
 
 /* Network t0 10.99.0.0/24 with a (ports, allow_from [b]), b (egress to a:80,
@@ -366,6 +392,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_model_checks),
 		cmocka_unit_test(test_model_resolve_and_copies),
+		cmocka_unit_test(test_config_subnet),
 		cmocka_unit_test(test_ruleset_exact),
 		cmocka_unit_test(test_ruleset_empty_model),
 		cmocka_unit_test(test_allow_from_nobody),
