@@ -28,8 +28,10 @@ static inline void net_keep_first(int *err, char **why, int e, char *msg)
 }
 
 /* links.c: the kernel objects behind a network and a service. */
-int links_del_by_name(struct nl *nl, const char *name);   /* absent is fine */
 int links_del_all(struct nl *nl, const int *ifindex, size_t n);
+/* ifname if it is of `kind` and labelled alias (or not labelled at all): 0
+ * when deleted or absent, -EEXIST when a link of that name is someone else's. */
+int links_del_owned(struct nl *nl, const char *ifname, const char *kind, const char *alias);
 int links_bridge_setup(struct nl *nl, const struct net_network *n, char **why);
 /* The bridge of n and every port labelled for n, ports first. */
 int links_del_network(struct nl *nl, const struct net_network *n);

@@ -53,13 +53,17 @@ int net_netns_open_pid(pid_t pid)
 
 /* ---- bridges ------------------------------------------------------------ */
 
-int links_del_by_name(struct nl *nl, const char *name)
+int links_del_owned(struct nl *nl, const char *ifname, const char *kind, const char *alias)
 {
-	int idx = nl_link_index(nl, name);
+	struct nl_link l;
+	int err = nl_link_get(nl, ifname, &l);
 
-	if (idx == -ENODEV)
-		return 0;
-	return idx < 0 ? idx : nl_link_del(nl, idx);
+	if (err)
+		return err == -ENODEV ? 0 : err;
+	/* Unlabelled: created, and the crash or error came before the label. */
+	if (!streq(l.kind, kind) || (l.alias[0] && !streq(l.alias, alias)))
+		return -EEXIST;
+	return nl_link_del(nl, l.ifindex);
 }
 
 struct addr_prune {
@@ -202,7 +206,7 @@ int links_del_network(struct nl *nl, const struct net_network *n)
 	if (!err)
 		err = links_del_all(nl, nls.bridges, nls.nbridges);
 	if (!err)
-		err = links_del_by_name(nl, n->ifname);
+		err = links_del_owned(nl, n->ifname, "bridge", nls.bridge_alias);
 	free(nls.port_prefix);
 	free(nls.bridge_alias);
 	return err;
@@ -244,28 +248,28 @@ out_close:
 int links_create_host_end(struct nl *nl, int netns_fd, const struct net_network *n,
 			   const struct net_endpoint *ep, const char **step)
 {
-	char *alias;
+	char *alias = net_veth_alias(n->name, ep->unit);
 	int master, idx, err;
 
-	*step = "a stale link of the same name";
-	idx = nl_link_index(nl, ep->ifname);
-	if (idx > 0 && (err = nl_link_del(nl, idx)))
-		return err;
+	/* A pair left from this unit's last run is replaced; a link of that
+	 * name that is not this unit's veth is someone else's and stays. */
+	*step = "a link of the same name";
+	err = links_del_owned(nl, ep->ifname, "veth", alias);
+	if (err)
+		goto out_free;
 	*step = "the network's bridge";
-	master = nl_link_index(nl, n->ifname);
+	err = master = nl_link_index(nl, n->ifname);
 	if (master < 0)
-		return master;
+		goto out_free;
 	*step = "creating the veth pair";
 	err = nl_veth_add(nl, ep->ifname, NET_SVC_IFNAME, netns_fd, master);
 	if (err)
-		return err;
-	idx = nl_link_index(nl, ep->ifname);
+		goto out_free;
+	err = idx = nl_link_index(nl, ep->ifname);
 	if (idx < 0)
-		return idx;
+		goto out_free;
 	*step = "labelling the host end";
-	alias = net_veth_alias(n->name, ep->unit);
 	err = nl_link_set_alias(nl, idx, alias);
-	free(alias);
 	if (!err) {
 		*step = "isolating the bridge port";
 		err = nl_bridge_port_set_isolated(nl, idx, true);
@@ -274,5 +278,7 @@ int links_create_host_end(struct nl *nl, int netns_fd, const struct net_network 
 		*step = "bringing the host end up";
 		err = nl_link_set_up(nl, idx, true);
 	}
+out_free:
+	free(alias);
 	return err;
 }

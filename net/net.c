@@ -372,6 +372,7 @@ int net_service_attach(struct net_state *st, const char *unit, int netns_fd, cha
 	const struct net_network *n;
 	const char *step = "";
 	struct nl *nl;
+	char *alias;
 	int err;
 
 	if (!ep) {
@@ -384,28 +385,26 @@ int net_service_attach(struct net_state *st, const char *unit, int netns_fd, cha
 		net_set_why(why, xasprintf("netlink: %s", strerror(-err)));
 		return err;
 	}
+	alias = net_veth_alias(n->name, ep->unit);
 	err = links_create_host_end(nl, netns_fd, n, ep, &step);
 	if (!err)
 		err = links_configure_inside(netns_fd, n, ep, &step);
-	if (err) {
+	if (!err)
+		err = apply_rules(st, why);
+	else
 		net_set_why(why, xasprintf("service %s: %s: %s", ep->name, step, strerror(-err)));
-		links_del_by_name(nl, ep->ifname); /* takes the peer with it */
-		nl_close(nl);
-		return err;
-	}
+	/* Failed half way: the host end goes, and takes the peer with it. */
+	if (err)
+		links_del_owned(nl, ep->ifname, "veth", alias);
 	nl_close(nl);
-	err = apply_rules(st, why);
-	if (err && (nl_open(&nl) == 0)) {
-		links_del_by_name(nl, ep->ifname);
-		nl_close(nl);
-	}
+	free(alias);
 	return err;
 }
 
 int net_service_release(struct net_state *st, const char *unit, char **why)
 {
 	const struct net_endpoint *ep = net_model_find_endpoint(&st->model, unit);
-	char ifname[IFNAMSIZ], *path, *msg = NULL;
+	char ifname[IFNAMSIZ], *path, *alias, *msg = NULL;
 	size_t net;
 	struct nl *nl;
 	int err = 0, e;
@@ -416,11 +415,13 @@ int net_service_release(struct net_state *st, const char *unit, char **why)
 	}
 	net = ep->net;
 	snprintf(ifname, sizeof(ifname), "%s", ep->ifname);
+	alias = net_veth_alias(st->model.nets[net].name, unit);
 	e = nl_open(&nl);
 	if (!e) {
-		e = links_del_by_name(nl, ifname);
+		e = links_del_owned(nl, ifname, "veth", alias);
 		nl_close(nl);
 	}
+	free(alias);
 	if (e)
 		net_keep_first(&err, why, e, xasprintf("service %s: deleting %s: %s", unit, ifname,
 						   strerror(-e)));

@@ -501,6 +501,29 @@ class NetPrimitives(unittest.TestCase):
         addrs = self.attach_all(t2, "a")
         self.assertEqual(addrs["a"], "10.99.0.2")
 
+    def test_foreign_links_with_our_names_are_left_alone(self):
+        # (No dummy driver in this kernel: a veth and a bridge play foreign links.)
+        self.x("host", "ip", "link", "add", "sg-t0", "type", "veth", "peer", "name", "sg-t0p")
+        t = self.tool(self.base_config())
+        r = t.cmd("up t0")
+        self.assertEqual((r["ok"], r["errno"]), (False, "EEXIST"))
+        self.assertEqual(r["error"], "network t0: link sg-t0 exists and is not sysg's bridge")
+        self.assertEqual(self.links()["sg-t0"]["linkinfo"]["info_kind"], "veth")
+        self.assertEqual(self.tables(), [])  # the half-made network was rolled back
+        self.x("host", "ip", "link", "del", "sg-t0")
+        t.ok("up t0")
+        self.x("host", "ip", "link", "add", "sv-a", "type", "bridge")
+        self.assertEqual(t.ok("prepare a"), "10.99.0.2")
+        r = t.cmd("attach a " + self.nspath("a"))
+        self.assertEqual((r["ok"], r["errno"]), (False, "EEXIST"))
+        self.assertEqual(r["error"], "service a: a link of the same name: File exists")
+        self.assertEqual(self.links("a").keys(), {"lo"})
+        r = t.cmd("release a")
+        self.assertEqual((r["ok"], r["errno"]), (False, "EEXIST"))
+        self.assertEqual(self.links()["sv-a"]["linkinfo"]["info_kind"], "bridge")
+        with open(os.path.join(self.state, "net", "t0.leases")) as f:
+            self.assertEqual(f.read(), "sysg-leases 1 10.99.0.0/24\n")  # released anyway
+
     def test_attach_by_pid_and_process_death(self):
         # As the supervisor does it: the netns of a child created with
         # CLONE_NEWNET, through /proc/PID/ns/net.
