@@ -1,7 +1,7 @@
 /* The runtime facade: networks up and down, services prepared, attached and
- * released. It keeps the model and the lease pools
- * in step and re-applies the whole ruleset after every change (the ruleset is
- * small, and a full replace can never drift from the model). */
+ * released. It keeps the model and the lease pools in step and re-applies the
+ * whole ruleset after every change (the ruleset is small, and a full replace
+ * can never drift from the model). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <json-c/json.h>
